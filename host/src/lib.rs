@@ -1,0 +1,1 @@
+//! paddock host library.
