@@ -30,6 +30,7 @@ mod error;
 pub mod settings;
 pub mod state;
 pub mod storage;
+pub mod time;
 
 pub use bindings::common::paddock::driver::types::{
     Capabilities, Concurrency, Domain, Error, FolderAccess, HealthReport, Manifest, Setting,

@@ -3,16 +3,15 @@
 //! `paddock_sdk::export_storage_driver!(YourType);`.
 
 pub use crate::bindings::common::paddock::driver::body::BodySource;
+pub use crate::bindings::storage::export_storage_driver;
+/// The handle type `get` returns: wrap your reader with `ObjectReaderHandle::new(reader)`.
+pub use crate::bindings::storage::exports::paddock::driver::storage::ObjectReader as ObjectReaderHandle;
 pub use crate::bindings::storage::exports::paddock::driver::storage::{
     ByteRange, ContainerInfo, Guest as Driver, GuestObjectReader as ObjectReader, ObjectContent,
     ObjectMeta, ObjectPage, PutOptions,
 };
-/// The handle type `get` returns: wrap your reader with `ObjectReaderHandle::new(reader)`.
-pub use crate::bindings::storage::exports::paddock::driver::storage::ObjectReader as ObjectReaderHandle;
-pub use crate::bindings::storage::export_storage_driver;
 pub use crate::{
-    Capabilities, Concurrency, Domain, Error, FolderAccess, HealthReport, Manifest, Result,
-    Setting,
+    Capabilities, Concurrency, Domain, Error, FolderAccess, HealthReport, Manifest, Result, Setting,
 };
 
 /// Reads a whole body into memory. Only for drivers whose backend cannot

@@ -1,0 +1,662 @@
+//! The one facade the HTTP API, the MCP server and the CLI share: drivers
+//! loaded from the plugins folder, slots bound to them, and calls.
+
+use crate::capabilities::body::BodySource;
+use crate::capabilities::{HttpPolicy, SlotState};
+use crate::domains::{self, storage};
+use crate::error::{CallError, ErrorKind};
+use crate::metrics::Metrics;
+use crate::runtime::{CallContext, Domain, Driver, Limits, Runtime};
+use bytes::Bytes;
+use futures::Stream;
+use paddock_config::{Config, SlotConfig};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+/// Drivers and slots as of the last (re)load.
+pub struct Registry {
+    /// Loaded drivers, by name.
+    pub drivers: BTreeMap<String, Arc<Driver>>,
+    /// Files in the plugins folder that could not be loaded, and why.
+    pub load_errors: Vec<(PathBuf, String)>,
+    /// Slots, by name.
+    pub slots: BTreeMap<String, Slot>,
+}
+
+/// A slot bound (or not) to its driver.
+pub struct Slot {
+    /// The slot's config.
+    pub config: SlotConfig,
+    /// The domain the slot serves, when known.
+    pub domain: Option<Domain>,
+    /// The driver, or why there is none.
+    pub binding: Result<Binding, String>,
+}
+
+/// A working slot.
+pub struct Binding {
+    /// Its driver.
+    pub driver: Arc<Driver>,
+    /// What its calls are lent.
+    pub context: CallContext,
+    serial: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// The domain a built-in slot serves.
+pub fn builtin_domain(slot: &str) -> Option<Domain> {
+    match slot {
+        "db" => Some(Domain::Db),
+        "frontend" | "backend" => Some(Domain::Deploy),
+        "storage" => Some(Domain::Storage),
+        _ => None,
+    }
+}
+
+/// A `get` in progress: the head now, the bytes as they are pulled.
+pub struct ObjectDownload {
+    /// The object's metadata.
+    pub meta: Value,
+    /// First byte served.
+    pub offset: u64,
+    /// Bytes served.
+    pub length: u64,
+    /// The bytes.
+    pub body: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>,
+}
+
+/// The daemon's engine, drivers and slots.
+pub struct Service {
+    runtime: Runtime,
+    cache: crate::runtime::CodeCache,
+    config: Config,
+    registry: RwLock<Arc<Registry>>,
+    states: Mutex<HashMap<String, Arc<SlotState>>>,
+    /// Call metrics.
+    pub metrics: Metrics,
+}
+
+impl Service {
+    /// Builds the engine and loads every driver of the plugins folder.
+    pub async fn start(config: Config, limits: Limits) -> anyhow::Result<Arc<Service>> {
+        let runtime = Runtime::new(limits)?;
+        let cache = crate::runtime::CodeCache::new(Some(config.data_dir.join("cache")));
+        let service = Arc::new(Service {
+            runtime,
+            cache,
+            config,
+            registry: RwLock::new(Arc::new(Registry {
+                drivers: BTreeMap::new(),
+                load_errors: Vec::new(),
+                slots: BTreeMap::new(),
+            })),
+            states: Mutex::default(),
+            metrics: Metrics::default(),
+        });
+        service.reload().await;
+        Ok(service)
+    }
+
+    /// The configuration the service runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The current drivers and slots.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.read().unwrap().clone()
+    }
+
+    /// (Re)loads the plugins folder and rebinds every slot. Calls in flight
+    /// keep the registry they started with.
+    pub async fn reload(&self) {
+        let (drivers, load_errors) = self.load_drivers(&self.config.plugins_dir).await;
+        let slots = self
+            .config
+            .slots
+            .values()
+            .map(|config| (config.name.clone(), self.bind(config, &drivers)))
+            .collect();
+        let registry = Registry {
+            drivers,
+            load_errors,
+            slots,
+        };
+        for (name, slot) in &registry.slots {
+            match &slot.binding {
+                Ok(b) => {
+                    tracing::info!(slot = %name, driver = %b.driver.name(), source = %slot.config.driver_source.describe(), "slot ready")
+                }
+                Err(e) => tracing::error!(slot = %name, "{e}"),
+            }
+        }
+        *self.registry.write().unwrap() = Arc::new(registry);
+    }
+
+    async fn load_drivers(
+        &self,
+        dir: &Path,
+    ) -> (BTreeMap<String, Arc<Driver>>, Vec<(PathBuf, String)>) {
+        let mut drivers: BTreeMap<String, Arc<Driver>> = BTreeMap::new();
+        let mut errors = Vec::new();
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "cannot read the plugins folder: {e}; no drivers loaded (build them with `cargo xtask build`)");
+                Vec::new()
+            }
+        };
+        files.sort();
+        for path in files {
+            match Driver::load(&self.runtime, &self.cache, &path).await {
+                Ok(driver) => {
+                    let names: Vec<String> = std::iter::once(driver.manifest.name.clone())
+                        .chain(driver.manifest.aliases.iter().cloned())
+                        .collect();
+                    if let Some(taken) = names.iter().find(|n| drivers.contains_key(*n)) {
+                        let reason = format!(
+                            "driver name '{taken}' is already used by {}; rename one of them",
+                            drivers[taken].path.display()
+                        );
+                        tracing::error!(file = %path.display(), "{reason}");
+                        errors.push((path, reason));
+                        continue;
+                    }
+                    tracing::info!(driver = %driver.name(), version = %driver.manifest.version, domain = %driver.domain, cached = driver.from_cache, ms = driver.load_time.as_secs_f64() * 1000.0, "driver loaded");
+                    let driver = Arc::new(driver);
+                    for name in names {
+                        drivers.insert(name, driver.clone());
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    errors.push((path, e.to_string()));
+                }
+            }
+        }
+        (drivers, errors)
+    }
+
+    fn bind(&self, config: &SlotConfig, drivers: &BTreeMap<String, Arc<Driver>>) -> Slot {
+        let expected = builtin_domain(&config.name);
+        let noun = expected.map(Domain::noun).unwrap_or("slot");
+        let fail = |reason: String| Slot {
+            config: config.clone(),
+            domain: expected,
+            binding: Err(format!(
+                "Failed to load {noun} driver '{}': {reason}",
+                config.driver
+            )),
+        };
+        let Some(driver) = drivers.get(&config.driver) else {
+            let mut available: Vec<&str> = drivers
+                .values()
+                .filter(|d| expected.is_none_or(|e| d.domain == e))
+                .map(|d| d.name())
+                .collect();
+            available.dedup();
+            return fail(format!(
+                "no driver named '{}' in {} (available{}: {})",
+                config.driver,
+                self.config.plugins_dir.display(),
+                expected.map(|d| format!(" for {d}")).unwrap_or_default(),
+                if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                }
+            ));
+        };
+        if let Some(expected) = expected
+            && driver.domain != expected
+        {
+            return fail(format!(
+                "it is a {} driver, and slot '{}' serves {expected}",
+                driver.domain, config.name
+            ));
+        }
+        let settings = match resolve_settings(config, driver, &self.config) {
+            Ok(s) => s,
+            Err(reason) => return fail(reason),
+        };
+        let caps = &driver.manifest.capabilities;
+        let state = (caps.state && config.grants.state).then(|| {
+            self.states
+                .lock()
+                .unwrap()
+                .entry(config.name.clone())
+                .or_insert_with(|| Arc::new(SlotState::new(self.runtime.limits().max_state_bytes)))
+                .clone()
+        });
+        let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Slot {
+            config: config.clone(),
+            domain: Some(driver.domain),
+            binding: Ok(Binding {
+                driver: driver.clone(),
+                context: CallContext {
+                    slot: config.name.clone(),
+                    settings: Arc::new(settings),
+                    state,
+                    http: Arc::new(HttpPolicy::deny_all(&config.name)),
+                },
+                serial,
+            }),
+        }
+    }
+
+    /// The binding of `slot`, or the error a call to it gets.
+    pub fn binding(&self, slot: &str) -> Result<(Arc<Registry>, String), CallError> {
+        let registry = self.registry();
+        let name = paddock_config::canonical_slot_name(slot).to_string();
+        match registry.slots.get(&name) {
+            None => Err(CallError::new(
+                ErrorKind::UnknownSlot,
+                format!(
+                    "no slot named '{slot}'; slots: {}",
+                    registry
+                        .slots
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            Some(Slot {
+                binding: Err(e), ..
+            }) => Err(CallError::new(ErrorKind::DriverUnavailable, e.clone())),
+            Some(_) => Ok((registry, name)),
+        }
+    }
+
+    /// Calls `verb` of `slot` with JSON arguments; answers JSON.
+    pub async fn call(&self, slot: &str, verb: &str, args: Value) -> Result<Value, CallError> {
+        let (registry, name) = self.binding(slot)?;
+        let binding = registry.slots[&name].binding.as_ref().expect("checked");
+        let started = Instant::now();
+        let outcome = self.call_bound(&name, binding, verb, args).await;
+        self.observe(&name, binding, verb, started, &outcome);
+        outcome
+    }
+
+    async fn call_bound(
+        &self,
+        slot: &str,
+        b: &Binding,
+        verb_name: &str,
+        args: Value,
+    ) -> Result<Value, CallError> {
+        let verb = find_verb(slot, &b.driver, verb_name)?;
+        if b.driver.domain == Domain::Storage && verb.name == "put" {
+            let body = storage::inline_body(&args)?.ok_or_else(|| {
+                CallError::invalid("put needs the object's bytes: `body` (text) or `body_base64` in JSON, or send them raw with the arguments in the query string")
+            })?;
+            return self.put(slot, b, &args, body).await;
+        }
+        if b.driver.domain == Domain::Storage && verb.name == "get" {
+            return Err(CallError::invalid(
+                "get streams the object: call it over HTTP (POST /tools/domains/storage/get) or with `paddock call storage get`",
+            ));
+        }
+        let args = if b.driver.domain == Domain::Db && verb.name == "migrate" {
+            domains::db::migrate_args(
+                &args,
+                b.context.settings.get("migrations").map(String::as_str),
+            )?
+        } else {
+            args
+        };
+        let params = domains::params_from_json(verb, &args)?;
+        let _turn = lock(b).await;
+        let mut call = b
+            .driver
+            .instantiate(&self.runtime, b.context.clone())
+            .await?;
+        let result = call.call(verb, &params).await?;
+        domains::result_to_json(&result, verb.result.as_ref())
+    }
+
+    /// `put` with a streamed body.
+    pub async fn put_stream(
+        &self,
+        slot: &str,
+        args: Value,
+        body: BodySource,
+    ) -> Result<Value, CallError> {
+        let (registry, name) = self.binding(slot)?;
+        let binding = registry.slots[&name].binding.as_ref().expect("checked");
+        let started = Instant::now();
+        let outcome = self.put(&name, binding, &args, body).await;
+        self.observe(&name, binding, "put", started, &outcome);
+        outcome
+    }
+
+    async fn put(
+        &self,
+        slot: &str,
+        b: &Binding,
+        args: &Value,
+        body: BodySource,
+    ) -> Result<Value, CallError> {
+        let verb = find_verb(slot, &b.driver, "put")?;
+        let _turn = lock(b).await;
+        let mut call = b
+            .driver
+            .instantiate(&self.runtime, b.context.clone())
+            .await?;
+        let resource = storage::lend_body(&mut call.store, body)?;
+        let params = storage::put_params(verb, args, resource)?;
+        let result = call.call(verb, &params).await?;
+        domains::result_to_json(&result, verb.result.as_ref())
+    }
+
+    /// `get`: answers once the driver has found the object; the bytes follow
+    /// through the returned stream, pulled from the driver as it is read.
+    pub async fn get_stream(&self, slot: &str, args: Value) -> Result<ObjectDownload, CallError> {
+        let (registry, name) = self.binding(slot)?;
+        let binding = registry.slots[&name].binding.as_ref().expect("checked");
+        let started = Instant::now();
+        let outcome = self.get(&name, binding, args).await;
+        let observed = outcome.as_ref().map(|_| Value::Null).map_err(Clone::clone);
+        self.observe(&name, binding, "get", started, &observed);
+        outcome
+    }
+
+    async fn get(&self, slot: &str, b: &Binding, args: Value) -> Result<ObjectDownload, CallError> {
+        let verb = find_verb(slot, &b.driver, "get")?;
+        let params = domains::params_from_json(verb, &args)?;
+        let turn = lock_owned(b).await;
+        let mut call = b
+            .driver
+            .instantiate(&self.runtime, b.context.clone())
+            .await?;
+        let result = call.call(verb, &params).await?;
+        let head = storage::object_head(result, verb)?;
+        let read = call.typed_method::<(wasmtime::component::ResourceAny, u32), (Result<Option<Vec<u8>>, crate::runtime::wit::types::Error>,)>("[method]object-reader.read")?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        let reader = head.reader;
+        tokio::spawn(async move {
+            let _turn = turn;
+            loop {
+                let outcome = match read
+                    .call_async(&mut call.store, (reader, storage::CHUNK))
+                    .await
+                {
+                    Ok((r,)) => storage::read_outcome(r),
+                    Err(e) => Err(CallError::new(
+                        ErrorKind::DriverFault,
+                        format!("reading the object failed: {e:#}"),
+                    )),
+                };
+                match outcome {
+                    Ok(Some(chunk)) => {
+                        if tx.send(Ok(chunk)).await.is_err() {
+                            break; // the caller went away
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                        break;
+                    }
+                }
+            }
+            call.store.data().flush_output();
+            let _ = reader.resource_drop_async(&mut call.store).await;
+        });
+        Ok(ObjectDownload {
+            meta: head.meta,
+            offset: head.offset,
+            length: head.length,
+            body: Box::pin(tokio_stream_from(rx)),
+        })
+    }
+
+    fn observe<T>(
+        &self,
+        slot: &str,
+        b: &Binding,
+        verb: &str,
+        started: Instant,
+        outcome: &Result<T, CallError>,
+    ) {
+        let elapsed = started.elapsed();
+        let domain = b.driver.domain.as_str();
+        let verb = verb.replace('_', "-");
+        let (outcome_label, kind) = match outcome {
+            Ok(_) => ("ok", None),
+            Err(e) => ("error", Some(e.kind.as_str())),
+        };
+        self.metrics.record(slot, &verb, elapsed, kind);
+        tracing::info!(
+            target: "paddock::audit",
+            tool = %format!("domains.{slot}.{verb}"),
+            slot,
+            domain,
+            verb = %verb,
+            driver = %b.driver.name(),
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            outcome = outcome_label,
+            error_kind = kind.unwrap_or(""),
+            "call"
+        );
+    }
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+async fn lock(b: &Binding) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    match &b.serial {
+        Some(m) => Some(m.lock().await),
+        None => None,
+    }
+}
+
+async fn lock_owned(b: &Binding) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+    match &b.serial {
+        Some(m) => Some(m.clone().lock_owned().await),
+        None => None,
+    }
+}
+
+fn find_verb<'a>(
+    slot: &str,
+    driver: &'a Driver,
+    verb: &str,
+) -> Result<&'a crate::runtime::Verb, CallError> {
+    driver.verb(verb).ok_or_else(|| {
+        CallError::new(
+            ErrorKind::UnknownVerb,
+            format!(
+                "slot '{slot}' (driver '{}') has no verb '{verb}'; verbs: {}",
+                driver.name(),
+                driver
+                    .verbs()
+                    .map(|v| v.name.replace('-', "_"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
+}
+
+/// A slot's settings: the slot's config, then each setting's environment
+/// variable, then its default. Missing required ones are reported together.
+fn resolve_settings(
+    config: &SlotConfig,
+    driver: &Driver,
+    daemon: &Config,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut settings = BTreeMap::new();
+    let mut missing_env = Vec::new();
+    let mut missing = Vec::new();
+    for spec in &driver.manifest.settings {
+        let value = config
+            .settings
+            .get(&spec.name)
+            .cloned()
+            .or_else(|| {
+                spec.env
+                    .as_deref()
+                    .and_then(|e| daemon.env.get(e))
+                    .map(str::to_string)
+            })
+            .or_else(|| spec.default_value.clone());
+        match value {
+            Some(v) => {
+                settings.insert(spec.name.clone(), v);
+            }
+            None if spec.required => match &spec.env {
+                Some(env) => missing_env.push(env.clone()),
+                None => missing.push(spec.name.clone()),
+            },
+            None => {}
+        }
+    }
+    for env in &config.required_env {
+        if daemon.env.get(env).is_none() && !missing_env.contains(env) {
+            missing_env.push(env.clone());
+        }
+    }
+    for (name, value) in &config.settings {
+        if !settings.contains_key(name) {
+            if !driver.manifest.settings.iter().any(|s| &s.name == name) {
+                tracing::warn!(slot = %config.name, "setting '{name}' is not a setting of driver '{}'; it is passed on but the driver may ignore it", driver.name());
+            }
+            settings.insert(name.clone(), value.clone());
+        }
+    }
+    let mut problems = Vec::new();
+    if !missing_env.is_empty() {
+        problems.push(format!(
+            "Missing required environment variables: {}",
+            missing_env.join(", ")
+        ));
+    }
+    if !missing.is_empty() {
+        problems.push(format!(
+            "missing required settings: {} (set them under [slots.{}.settings] in paddock.toml)",
+            missing.join(", "),
+            config.name
+        ));
+    }
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// What `GET /v1/slots` and `paddock slots` show of a slot.
+#[derive(Debug, Serialize)]
+pub struct SlotView {
+    /// Slot name.
+    pub slot: String,
+    /// Domain, when known.
+    pub domain: Option<Domain>,
+    /// The driver name configured.
+    pub driver: String,
+    /// Where that choice came from.
+    pub driver_source: String,
+    /// `ready` or `error`.
+    pub status: &'static str,
+    /// Why it is not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Verbs it serves.
+    pub verbs: Vec<String>,
+    /// Capabilities the driver asks for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested: Option<crate::runtime::Capabilities>,
+    /// Grants of the slot.
+    pub granted: GrantView,
+}
+
+/// The grants of a slot, as shown.
+#[derive(Debug, Serialize)]
+pub struct GrantView {
+    /// HTTP origins.
+    pub http: Vec<String>,
+    /// Secret names.
+    pub secrets: Vec<String>,
+    /// TCP endpoints.
+    pub tcp: Vec<String>,
+    /// Folder and access.
+    pub folder: Option<String>,
+    /// State store.
+    pub state: bool,
+}
+
+impl Registry {
+    /// Every slot as shown to operators.
+    pub fn slot_views(&self) -> Vec<SlotView> {
+        self.slots
+            .iter()
+            .map(|(name, slot)| {
+                let g = &slot.config.grants;
+                let (status, error, verbs, requested) = match &slot.binding {
+                    Ok(b) => (
+                        "ready",
+                        None,
+                        b.driver.verbs().map(|v| v.name.replace('-', "_")).collect(),
+                        Some(b.driver.manifest.capabilities.clone()),
+                    ),
+                    Err(e) => ("error", Some(e.clone()), Vec::new(), None),
+                };
+                SlotView {
+                    slot: name.clone(),
+                    domain: slot.domain,
+                    driver: slot.config.driver.clone(),
+                    driver_source: slot.config.driver_source.describe(),
+                    status,
+                    error,
+                    verbs,
+                    requested,
+                    granted: GrantView {
+                        http: g.http.clone(),
+                        secrets: g.secrets.clone(),
+                        tcp: g.tcp.clone(),
+                        folder: g.folder.as_ref().map(|f| {
+                            format!(
+                                "{} ({})",
+                                f.path.display(),
+                                match f.access {
+                                    paddock_config::FolderAccess::ReadOnly => "read-only",
+                                    paddock_config::FolderAccess::ReadWrite => "read-write",
+                                }
+                            )
+                        }),
+                        state: g.state,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// Distinct loaded drivers (aliases folded).
+    pub fn unique_drivers(&self) -> Vec<Arc<Driver>> {
+        let mut seen = std::collections::HashSet::new();
+        self.drivers
+            .values()
+            .filter(|d| seen.insert(d.path.clone()))
+            .cloned()
+            .collect()
+    }
+}
