@@ -62,11 +62,6 @@ pub async fn put_raw(service: Arc<Service>, slot: &str, request: Request) -> Res
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let options = json!({
-        "content_type": args.remove("content_type"),
-        "metadata": args.remove("metadata").unwrap_or(json!({})),
-    });
-    args.insert("options".into(), options);
     let stream = request
         .into_body()
         .into_data_stream()

@@ -1,10 +1,9 @@
 //! `paddock call SLOT VERB`: through the running daemon when there is one,
 //! in-process otherwise.
 
-use super::{ConfigArgs, config_failed, exit};
+use super::{start_service, ConfigArgs, config_failed, exit};
 use crate::capabilities::body::BodySource;
 use crate::error::CallError;
-use crate::runtime::Limits;
 use crate::service::Service;
 use futures::StreamExt;
 use serde_json::Value;
@@ -75,7 +74,7 @@ pub async fn run(args: CallArgs) -> u8 {
             }
         }
     }
-    let service = match Service::start(config, Limits::default()).await {
+    let service = match start_service(config).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -100,8 +99,6 @@ async fn local(service: &Service, args: &CallArgs, call_args: Value) -> u8 {
             Ok(file) => {
                 let size = file.metadata().await.ok().map(|m| m.len());
                 let stream = tokio_util_stream(file);
-                let mut call_args = call_args;
-                normalize_put_args(&mut call_args);
                 service
                     .put_stream(&args.slot, call_args, BodySource::new(stream, size))
                     .await
@@ -124,19 +121,6 @@ fn storage_slot(service: &Service, slot: &str) -> bool {
         .get(paddock_config::canonical_slot_name(slot))
         .and_then(|s| s.domain)
         == Some(crate::runtime::Domain::Storage)
-}
-
-/// `{container, key, content_type?, metadata?}` → the WIT form with `options`.
-fn normalize_put_args(args: &mut Value) {
-    if let Value::Object(o) = args
-        && !o.contains_key("options")
-    {
-        let options = serde_json::json!({
-            "content_type": o.remove("content_type"),
-            "metadata": o.remove("metadata").unwrap_or(serde_json::json!({})),
-        });
-        o.insert("options".into(), options);
-    }
 }
 
 fn tokio_util_stream(file: tokio::fs::File) -> crate::capabilities::body::ByteStream {

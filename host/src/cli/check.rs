@@ -1,16 +1,13 @@
 //! `paddock check`, `paddock slots`, `paddock drivers`: load the
 //! configuration and drivers as `serve` would, and report.
 
-use super::{ConfigArgs, config_failed, driver_json, exit};
-use crate::runtime::Limits;
+use super::{start_service, ConfigArgs, config_failed, driver_json, exit};
 use crate::service::Service;
 use serde_json::json;
 
 async fn start(args: &ConfigArgs) -> Result<std::sync::Arc<Service>, u8> {
     let config = args.load().map_err(|e| config_failed(&e))?;
-    Service::start(config, Limits::default())
-        .await
-        .map_err(|e| {
+    start_service(config).await.map_err(|e| {
             eprintln!("error: {e:#}");
             exit::INTERNAL
         })

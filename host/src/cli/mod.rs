@@ -181,6 +181,14 @@ pub fn driver_json(d: &Driver) -> Value {
     })
 }
 
+/// Starts the service with the limits from the environment.
+async fn start_service(
+    config: paddock_config::Config,
+) -> anyhow::Result<std::sync::Arc<crate::service::Service>> {
+    let limits = crate::runtime::Limits::from_env()?;
+    crate::service::Service::start(config, limits).await
+}
+
 /// Prints a configuration error and returns the exit code.
 fn config_failed(e: &paddock_config::ConfigError) -> u8 {
     eprintln!("error: invalid configuration:\n{e}");

@@ -1,8 +1,6 @@
 //! `paddock serve`.
 
-use super::{ConfigArgs, config_failed, exit};
-use crate::runtime::Limits;
-use crate::service::Service;
+use super::{start_service, ConfigArgs, config_failed, exit};
 
 pub async fn run(args: ConfigArgs) -> u8 {
     let config = match args.load() {
@@ -11,7 +9,7 @@ pub async fn run(args: ConfigArgs) -> u8 {
     };
     let listen = config.listen;
     let started = std::time::Instant::now();
-    let service = match Service::start(config, Limits::default()).await {
+    let service = match start_service(config).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot start: {e:#}");

@@ -72,12 +72,18 @@ fn child(path: &str, key: &str) -> String {
     }
 }
 
-/// The value a missing field or parameter of type `ty` takes, if any.
+/// The value a missing field or parameter of type `ty` takes, if any; a
+/// record whose fields all have defaults defaults to that record.
 pub fn default_for(ty: &Type) -> Option<Val> {
     match ty {
         Type::Option(_) => Some(Val::Option(None)),
         Type::List(_) => Some(Val::List(Vec::new())),
         Type::Bool => Some(Val::Bool(false)),
+        Type::Record(r) => r
+            .fields()
+            .map(|f| default_for(&f.ty).map(|v| (f.name.to_string(), v)))
+            .collect::<Option<Vec<_>>>()
+            .map(Val::Record),
         _ => None,
     }
 }

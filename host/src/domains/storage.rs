@@ -36,6 +36,21 @@ pub fn put_params(verb: &Verb, args: &Value, body: ResourceAny) -> Result<Vec<Va
     Ok(named.into_iter().map(|(_, v)| v).collect())
 }
 
+/// Accepts `content_type` and `metadata` beside `container` and `key`, as
+/// callers write them, and folds them into the WIT `options` record.
+pub fn normalize_put_args(args: &mut Value) {
+    if let Value::Object(o) = args
+        && !o.contains_key("options")
+        && (o.contains_key("content_type") || o.contains_key("metadata"))
+    {
+        let options = serde_json::json!({
+            "content_type": o.remove("content_type"),
+            "metadata": o.remove("metadata").unwrap_or(serde_json::json!({})),
+        });
+        o.insert("options".into(), options);
+    }
+}
+
 fn strip_body(args: &Value) -> Value {
     let mut args = args.clone();
     if let Value::Object(o) = &mut args {

@@ -38,6 +38,29 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The defaults, with `PADDOCK_CALL_DEADLINE_MS` and
+    /// `PADDOCK_MAX_MEMORY_MB` applied when set.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut limits = Limits::default();
+        let read = |name: &str| -> anyhow::Result<Option<u64>> {
+            match std::env::var(name) {
+                Ok(v) => v.trim().parse().map(Some).map_err(|_| {
+                    anyhow::anyhow!("{name}={v:?} is not a whole number")
+                }),
+                Err(_) => Ok(None),
+            }
+        };
+        if let Some(ms) = read("PADDOCK_CALL_DEADLINE_MS")? {
+            limits.call_deadline = Duration::from_millis(ms.max(1));
+        }
+        if let Some(mb) = read("PADDOCK_MAX_MEMORY_MB")? {
+            limits.max_memory_bytes = (mb.max(1) as usize) << 20;
+        }
+        Ok(limits)
+    }
+}
+
 /// The engine, the linker every driver is instantiated with, and the limits.
 pub struct Runtime {
     pub(crate) engine: Engine,
