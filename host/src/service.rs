@@ -352,6 +352,9 @@ impl Service {
         body: BodySource,
     ) -> Result<Value, CallError> {
         let verb = find_verb(slot, &b.driver, "put")?;
+        let mut args = args.clone();
+        storage::normalize_put_args(&mut args);
+        let args = &args;
         let _turn = lock(b).await;
         let mut call = b
             .driver

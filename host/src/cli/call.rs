@@ -1,7 +1,7 @@
 //! `paddock call SLOT VERB`: through the running daemon when there is one,
 //! in-process otherwise.
 
-use super::{start_service, ConfigArgs, config_failed, exit};
+use super::{ConfigArgs, config_failed, exit, start_service};
 use crate::capabilities::body::BodySource;
 use crate::error::CallError;
 use crate::service::Service;

@@ -1,16 +1,16 @@
 //! `paddock check`, `paddock slots`, `paddock drivers`: load the
 //! configuration and drivers as `serve` would, and report.
 
-use super::{start_service, ConfigArgs, config_failed, driver_json, exit};
+use super::{ConfigArgs, config_failed, driver_json, exit, start_service};
 use crate::service::Service;
 use serde_json::json;
 
 async fn start(args: &ConfigArgs) -> Result<std::sync::Arc<Service>, u8> {
     let config = args.load().map_err(|e| config_failed(&e))?;
     start_service(config).await.map_err(|e| {
-            eprintln!("error: {e:#}");
-            exit::INTERNAL
-        })
+        eprintln!("error: {e:#}");
+        exit::INTERNAL
+    })
 }
 
 /// Validates everything and lists every problem.

@@ -1,6 +1,6 @@
 //! `paddock serve`.
 
-use super::{start_service, ConfigArgs, config_failed, exit};
+use super::{ConfigArgs, config_failed, exit, start_service};
 
 pub async fn run(args: ConfigArgs) -> u8 {
     let config = match args.load() {

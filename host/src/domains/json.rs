@@ -165,13 +165,13 @@ pub fn to_val(json: &Value, ty: &Type, path: &str) -> Result<Val, MappingError> 
         ),
         Type::List(list) => {
             let elem = list.ty();
-            if matches!(elem, Type::U8) {
-                if let Value::String(s) = json {
-                    let bytes = BASE64
-                        .decode(s)
-                        .map_err(|e| err(path, format!("expected base64 bytes: {e}")))?;
-                    return Ok(Val::List(bytes.into_iter().map(Val::U8).collect()));
-                }
+            if matches!(elem, Type::U8)
+                && let Value::String(s) = json
+            {
+                let bytes = BASE64
+                    .decode(s)
+                    .map_err(|e| err(path, format!("expected base64 bytes: {e}")))?;
+                return Ok(Val::List(bytes.into_iter().map(Val::U8).collect()));
             }
             if let (Value::Object(obj), Some(value_ty)) = (json, string_keyed_pair(&elem)) {
                 let mut items = Vec::with_capacity(obj.len());

@@ -45,9 +45,11 @@ impl Limits {
         let mut limits = Limits::default();
         let read = |name: &str| -> anyhow::Result<Option<u64>> {
             match std::env::var(name) {
-                Ok(v) => v.trim().parse().map(Some).map_err(|_| {
-                    anyhow::anyhow!("{name}={v:?} is not a whole number")
-                }),
+                Ok(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| anyhow::anyhow!("{name}={v:?} is not a whole number")),
                 Err(_) => Ok(None),
             }
         };
