@@ -152,3 +152,30 @@ mod tests {
         assert!(!s.delete("a"));
     }
 }
+
+/// The JSON record stored under `key`; a record that does not parse is a
+/// `vendor` error naming the key (the store was written by another version).
+#[cfg(feature = "json")]
+pub fn load_json<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &str,
+) -> crate::Result<Option<T>> {
+    store
+        .get(key)
+        .map(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|e| {
+                crate::Error::vendor(
+                    "corrupt-state",
+                    format!("state entry '{key}' is unreadable: {e}"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Stores `value` as JSON under `key`.
+#[cfg(feature = "json")]
+pub fn save_json<T: serde::Serialize>(store: &mut dyn Store, key: &str, value: &T) {
+    let bytes = serde_json::to_vec(value).expect("records serialise to JSON");
+    store.set(key, &bytes);
+}

@@ -282,31 +282,6 @@ impl DriverCall {
         Ok(results.pop().unwrap_or(Val::Tuple(Vec::new())))
     }
 
-    /// Calls a resource method of the domain interface by its WIT name
-    /// (`[method]object-reader.read`).
-    pub async fn call_method(&mut self, name: &str, params: &[Val]) -> Result<Val, CallError> {
-        let index = self
-            .instance
-            .get_export_index(&mut self.store, Some(&self.interface_index), name)
-            .ok_or_else(|| {
-                CallError::new(
-                    ErrorKind::DriverFault,
-                    format!("driver '{}' does not export {name}", self.driver),
-                )
-            })?;
-        let func = self
-            .instance
-            .get_func(&mut self.store, index)
-            .ok_or_else(|| {
-                CallError::new(ErrorKind::DriverFault, format!("{name} is not a function"))
-            })?;
-        let mut results = vec![Val::Bool(false); func.ty(&self.store).results().len()];
-        let outcome = func.call_async(&mut self.store, params, &mut results).await;
-        self.store.data().flush_output();
-        outcome.map_err(|e| self.fault(e))?;
-        Ok(results.pop().unwrap_or(Val::Tuple(Vec::new())))
-    }
-
     /// A resource method of the domain interface as a typed function, for
     /// hot paths (streamed bodies) where dynamic values would cost a value per byte.
     pub fn typed_method<P, R>(&mut self, name: &str) -> Result<TypedFunc<P, R>, CallError>

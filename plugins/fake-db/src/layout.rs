@@ -11,9 +11,7 @@
 //! - `b/<branch>` → [`crate::branches::BranchRecord`]; `n/branch` → the last
 //!   branch number handed out
 
-use paddock_sdk::state::Store;
 use paddock_sdk::{Error, Result};
-use serde::{Serialize, de::DeserializeOwned};
 
 pub fn table_key(table: &str) -> String {
     format!("t/{}", table.to_ascii_lowercase())
@@ -59,14 +57,4 @@ pub fn corrupt(key: &str, why: impl std::fmt::Display) -> Error {
     )
 }
 
-pub fn load<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Result<Option<T>> {
-    store
-        .get(key)
-        .map(|bytes| serde_json::from_slice(&bytes).map_err(|e| corrupt(key, e)))
-        .transpose()
-}
-
-pub fn save<T: Serialize>(store: &mut dyn Store, key: &str, value: &T) {
-    let bytes = serde_json::to_vec(value).expect("records serialise to JSON");
-    store.set(key, &bytes);
-}
+pub use paddock_sdk::state::{load_json as load, save_json as save};

@@ -9,9 +9,6 @@
 //! - `l/<n>/<i>` → a [`crate::logs::Line`] (both numbers zero-padded)
 //! - `e/<project>/<NAME>` → [`crate::env::Var`]: the value and when it was set
 
-use paddock_sdk::state::Store;
-use paddock_sdk::{Error, Result};
-use serde::{Serialize, de::DeserializeOwned};
 
 pub fn rev(n: u64) -> String {
     format!("{:020}", u64::MAX - n)
@@ -41,21 +38,4 @@ pub fn env_prefix(project: &str) -> String {
     format!("e/{project}/")
 }
 
-pub fn load<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Result<Option<T>> {
-    store
-        .get(key)
-        .map(|bytes| {
-            serde_json::from_slice(&bytes).map_err(|e| {
-                Error::vendor(
-                    "corrupt-state",
-                    format!("state entry '{key}' is unreadable: {e}"),
-                )
-            })
-        })
-        .transpose()
-}
-
-pub fn save<T: Serialize>(store: &mut dyn Store, key: &str, value: &T) {
-    let bytes = serde_json::to_vec(value).expect("records serialise to JSON");
-    store.set(key, &bytes);
-}
+pub use paddock_sdk::state::{load_json as load, save_json as save};

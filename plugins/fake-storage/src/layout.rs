@@ -7,10 +7,8 @@
 //!   means a `put` writes new bytes beside the old ones and switches by
 //!   rewriting the metadata, so no reader sees a half-replaced object.
 
-use paddock_sdk::state::Store;
 use paddock_sdk::storage::ObjectMeta;
-use paddock_sdk::{Error, Result};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContainerRecord {
@@ -60,21 +58,4 @@ pub fn blob_key(container: &str, etag: &str, key: &str) -> String {
     format!("b/{container}/{etag}/{key}")
 }
 
-pub fn load<T: DeserializeOwned>(store: &dyn Store, key: &str) -> Result<Option<T>> {
-    store
-        .get(key)
-        .map(|bytes| {
-            serde_json::from_slice(&bytes).map_err(|e| {
-                Error::vendor(
-                    "corrupt-state",
-                    format!("state entry '{key}' is unreadable: {e}"),
-                )
-            })
-        })
-        .transpose()
-}
-
-pub fn save<T: Serialize>(store: &mut dyn Store, key: &str, value: &T) {
-    let bytes = serde_json::to_vec(value).expect("records serialise to JSON");
-    store.set(key, &bytes);
-}
+pub use paddock_sdk::state::{load_json as load, save_json as save};
