@@ -124,7 +124,14 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    init_logging();
+    // The daemon logs what it does; one-shot commands print their own report
+    // and log only what went wrong beyond it.
+    let level = match cli.command {
+        Command::Serve(_) => "info",
+        Command::Slots { .. } | Command::Drivers { .. } | Command::Inspect { .. } | Command::Check(_) => "off",
+        _ => "error",
+    };
+    init_logging(level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -149,9 +156,10 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn init_logging() {
+fn init_logging(default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PADDOCK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("PADDOCK_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
