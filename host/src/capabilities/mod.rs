@@ -3,6 +3,7 @@
 
 pub mod body;
 mod http;
+pub mod net_policy;
 mod output;
 mod settings;
 mod state;
