@@ -75,6 +75,8 @@ pub struct Service {
     config: Config,
     registry: RwLock<Arc<Registry>>,
     states: Mutex<HashMap<String, Arc<SlotState>>>,
+    /// Bumped each time a (re)load installs a new registry.
+    generation: tokio::sync::watch::Sender<u64>,
     /// Call metrics.
     pub metrics: Metrics,
 }
@@ -94,6 +96,7 @@ impl Service {
                 slots: BTreeMap::new(),
             })),
             states: Mutex::default(),
+            generation: tokio::sync::watch::Sender::new(0),
             metrics: Metrics::default(),
         });
         service.reload().await;
@@ -139,6 +142,15 @@ impl Service {
             }
         }
         *self.registry.write().unwrap() = Arc::new(registry);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Wakes the receiver after every (re)load: it sees a new registry
+    /// generation; [`Service::registry`] has the registry itself. Cheap: a
+    /// surface that derives something from the registry (the MCP tool list)
+    /// recomputes it then, and tells its clients when it changed.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     async fn load_drivers(
@@ -394,6 +406,7 @@ impl Service {
         tokio::spawn(async move {
             let _turn = turn;
             loop {
+                call.store.data_mut().progressed();
                 let outcome = match read
                     .call_async(&mut call.store, (reader, storage::CHUNK))
                     .await

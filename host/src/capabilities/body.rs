@@ -69,7 +69,9 @@ impl HostBodySource for HostState {
         max: u32,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, WitError>> {
         let body = self.table.get_mut(&this)?;
-        Ok(body.read(max as usize).await)
+        let chunk = body.read(max as usize).await;
+        self.progressed();
+        Ok(chunk)
     }
 
     async fn size(&mut self, this: Resource<BodySource>) -> wasmtime::Result<Option<u64>> {

@@ -26,6 +26,17 @@ impl GuestOutput {
     }
 }
 
+impl GuestOutput {
+    /// The last `n` non-empty lines written, joined with ` | ` (a panic message).
+    pub fn tail(&self, n: usize) -> Option<String> {
+        let bytes = self.0.contents();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let start = lines.len().saturating_sub(n);
+        (!lines.is_empty()).then(|| lines[start..].join(" | "))
+    }
+}
+
 impl IsTerminal for GuestOutput {
     fn is_terminal(&self) -> bool {
         false

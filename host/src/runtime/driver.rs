@@ -15,7 +15,7 @@ use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Lower, Type,
     TypedFunc, Val,
 };
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 /// The WIT package drivers implement.
 pub const PACKAGE: &str = "paddock:driver";
@@ -240,8 +240,18 @@ impl Driver {
     ) -> Result<DriverCall, CallError> {
         let mut store = Store::new(&runtime.engine, HostState::new(context, &runtime.limits));
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(runtime.deadline_ticks());
-        store.epoch_deadline_trap();
+        // Every tick, running guest code yields to the executor (a busy driver
+        // cannot hold a worker thread) and is stopped once the deadline has
+        // passed without progress.
+        let deadline = runtime.limits.call_deadline;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |ctx| {
+            Ok(if ctx.data().last_progress.elapsed() > deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
         let instance = self
             .pre
             .instantiate_async(&mut store)
@@ -312,7 +322,13 @@ impl DriverCall {
     }
 
     fn fault(&self, err: wasmtime::Error) -> CallError {
-        fault_with(&self.driver, err, self.deadline)
+        let mut error = fault_with(&self.driver, err, self.deadline);
+        if error.kind == ErrorKind::DriverFault
+            && let Some(said) = self.store.data().stderr.tail(3)
+        {
+            error.message.push_str(&format!("; the driver wrote: {said}"));
+        }
+        error
     }
 }
 
@@ -325,16 +341,18 @@ fn fault_with(driver: &str, err: wasmtime::Error, deadline: Duration) -> CallErr
         Some(Trap::Interrupt) => CallError::new(
             ErrorKind::Timeout,
             format!(
-                "driver '{driver}' ran past the call deadline of {:?} and was stopped",
-                deadline
+                "driver '{driver}' ran for {deadline:?} without progress (the call deadline, PADDOCK_CALL_DEADLINE_MS) and was stopped"
             ),
         ),
-        Some(trap) => CallError::new(
-            ErrorKind::DriverFault,
-            format!(
-                "driver '{driver}' crashed ({trap}); the call was abandoned, the daemon is unaffected: {err:#}"
-            ),
-        ),
+        Some(trap) => {
+            tracing::debug!(driver, "driver trap: {err:#}");
+            CallError::new(
+                ErrorKind::DriverFault,
+                format!(
+                    "driver '{driver}' crashed ({trap}); the call was abandoned, the daemon is unaffected"
+                ),
+            )
+        }
         None => CallError::new(
             ErrorKind::DriverFault,
             format!("driver '{driver}' failed: {err:#}"),

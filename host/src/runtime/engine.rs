@@ -110,11 +110,6 @@ impl Runtime {
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
-
-    /// Deadline of one call in epoch ticks.
-    pub(crate) fn deadline_ticks(&self) -> u64 {
-        (self.limits.call_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
-    }
 }
 
 /// A thread that advances the engine's epoch; stops when dropped.

@@ -44,6 +44,10 @@ pub struct HostState {
     pub(crate) limits: StoreLimits,
     pub(crate) stdout: GuestOutput,
     pub(crate) stderr: GuestOutput,
+    /// When the call last made progress the host can see (started, or moved
+    /// a chunk of a streamed body). The deadline counts from here, so a long
+    /// transfer lives while bytes flow and a stuck guest is stopped.
+    pub(crate) last_progress: std::time::Instant,
 }
 
 impl HostState {
@@ -72,7 +76,13 @@ impl HostState {
                 .build(),
             stdout,
             stderr,
+            last_progress: std::time::Instant::now(),
         }
+    }
+
+    /// Records progress: the deadline starts again from now.
+    pub fn progressed(&mut self) {
+        self.last_progress = std::time::Instant::now();
     }
 
     /// Logs what the guest wrote to stdout and stderr, labelled with the slot.
