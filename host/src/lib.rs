@@ -6,7 +6,7 @@
 //!
 //! Layout: [`runtime`] (engine, drivers, instances), [`capabilities`] (what
 //! the host lends), [`domains`] (verbs and their JSON form), [`service`] (the
-//! facade every surface uses), [`api`] (HTTP), [`cli`].
+//! facade every surface uses), [`api`] (HTTP), [`mcp`], [`cli`].
 #![deny(missing_docs)]
 
 pub mod api;
@@ -14,6 +14,7 @@ pub mod capabilities;
 pub mod cli;
 pub mod domains;
 pub mod error;
+pub mod mcp;
 pub mod metrics;
 pub mod runtime;
 pub mod service;

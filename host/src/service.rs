@@ -323,19 +323,19 @@ impl Service {
                 "get streams the object: call it over HTTP (POST /tools/domains/storage/get) or with `paddock call storage get`",
             ));
         }
-        let args = if b.driver.domain == Domain::Db && verb.name == "migrate" {
-            domains::db::migrate_args(
-                &args,
-                b.context.settings.get("migrations").map(String::as_str),
-            )?
-        } else {
-            args
+        let (args, lent) = match (b.driver.domain, verb.name.as_str()) {
+            (Domain::Db, "migrate") => {
+                let dir = b.context.settings.get("migrations").map(String::as_str);
+                (domains::db::migrate_args(&args, dir)?, Vec::new())
+            }
+            (Domain::Deploy, "create") => domains::deploy::lend_source(args)?,
+            _ => (args, Vec::new()),
         };
         let params = domains::params_from_json(verb, &args)?;
         let _turn = lock(b).await;
         let mut call = b
             .driver
-            .instantiate(&self.runtime, b.context.clone())
+            .instantiate_lending(&self.runtime, b.context.clone(), &lent)
             .await?;
         let result = call.call(verb, &params).await?;
         domains::result_to_json(&result, verb.result.as_ref())
@@ -451,7 +451,12 @@ impl Service {
     ) {
         let elapsed = started.elapsed();
         let domain = b.driver.domain.as_str();
-        let verb = verb.replace('_', "-");
+        // An unknown verb is the caller's text: never a label of its own,
+        // or any client could grow the metrics without bound.
+        let verb = match outcome {
+            Err(e) if e.kind == ErrorKind::UnknownVerb => "(unknown)".to_string(),
+            _ => verb.replace('_', "-"),
+        };
         let (outcome_label, kind) = match outcome {
             Ok(_) => ("ok", None),
             Err(e) => ("error", Some(e.kind.as_str())),
@@ -531,7 +536,7 @@ fn resolve_settings(
             .or_else(|| {
                 spec.env
                     .as_deref()
-                    .and_then(|e| daemon.env.get(e))
+                    .and_then(|e| daemon.env.non_empty(e))
                     .map(str::to_string)
             })
             .or_else(|| spec.default_value.clone());
@@ -547,7 +552,7 @@ fn resolve_settings(
         }
     }
     for env in &config.required_env {
-        if daemon.env.get(env).is_none() && !missing_env.contains(env) {
+        if daemon.env.non_empty(env).is_none() && !missing_env.contains(env) {
             missing_env.push(env.clone());
         }
     }

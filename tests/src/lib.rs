@@ -227,9 +227,10 @@ impl DaemonBuilder {
 
     /// Adds a file with these bytes to the private plugins folder.
     pub fn plugin_bytes(mut self, file_name: &str, bytes: impl AsRef<[u8]>) -> Self {
-        self.plugins
-            .get_or_insert_with(Vec::new)
-            .push((file_name.into(), PluginSource::Bytes(bytes.as_ref().to_vec())));
+        self.plugins.get_or_insert_with(Vec::new).push((
+            file_name.into(),
+            PluginSource::Bytes(bytes.as_ref().to_vec()),
+        ));
         self
     }
 
@@ -269,7 +270,7 @@ impl DaemonBuilder {
 
         // The port is free when we look; if another process takes it before
         // the daemon binds, the daemon says so and we try another.
-        let mut last_failure = String::new();
+        let mut failure = String::new();
         for _attempt in 0..3 {
             let port = free_port();
             let mut cmd = Command::new(paddock_bin());
@@ -282,61 +283,74 @@ impl DaemonBuilder {
                 .arg(&data)
                 .current_dir(workdir.path())
                 .stdin(Stdio::null())
-                .stdout(Stdio::from(fs::File::create(log_dir.path().join("stdout.log")).unwrap()))
+                .stdout(Stdio::from(
+                    fs::File::create(log_dir.path().join("stdout.log")).unwrap(),
+                ))
                 .stderr(Stdio::from(fs::File::create(&stderr_path).unwrap()));
             clean_env(&mut cmd);
             cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-            let child = cmd.spawn().expect("starting paddock serve");
-            let mut daemon = Daemon {
-                child,
-                port,
-                base: format!("http://127.0.0.1:{port}"),
-                client: http_client(Duration::from_secs(120)),
-                stderr_path: stderr_path.clone(),
-                plugins: plugins.clone(),
-                workdir,
-                _log_dir: log_dir,
-            };
-            match daemon.wait_ready() {
-                Ok(()) => return daemon,
+            let mut child = cmd.spawn().expect("starting paddock serve");
+            let base = format!("http://127.0.0.1:{port}");
+            match wait_ready(&mut child, &base) {
+                Ok(()) => {
+                    return Daemon {
+                        child,
+                        port,
+                        base,
+                        client: http_client(Duration::from_secs(120)),
+                        stderr_path,
+                        plugins,
+                        workdir,
+                        _log_dir: log_dir,
+                    };
+                }
                 Err(reason) => {
-                    let stderr = daemon.stderr();
-                    let _ = daemon.child.kill();
-                    let _ = daemon.child.wait();
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let stderr = fs::read_to_string(&stderr_path).unwrap_or_default();
+                    failure = format!("{reason}\n--- its stderr ---\n{stderr}");
                     if !stderr.contains("cannot listen") {
-                        panic!("the daemon did not start: {reason}\n--- its stderr ---\n{stderr}");
+                        break;
                     }
-                    last_failure = format!("{reason}\n{stderr}");
-                    // Take the folders back for the next attempt.
-                    let Daemon {
-                        workdir: w,
-                        _log_dir: l,
-                        ..
-                    } = daemon;
-                    return retry(self, w, l, last_failure);
                 }
             }
         }
-        panic!("the daemon did not start: {last_failure}");
+        panic!("the daemon did not start: {failure}");
     }
 }
 
-/// A second start after a lost port race (rare): a fresh builder run.
-fn retry(
-    builder: DaemonBuilder,
-    _workdir: tempfile::TempDir,
-    _log: tempfile::TempDir,
-    failure: String,
-) -> Daemon {
-    eprintln!("note: retrying the daemon start on another port: {failure}");
-    builder.start()
+fn wait_ready(child: &mut Child, base: &str) -> Result<(), String> {
+    let probe = http_client(Duration::from_secs(2));
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("polling the daemon") {
+            return Err(format!("it exited with {status}"));
+        }
+        if let Ok(r) = probe.get(format!("{base}/health")).send()
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        if started.elapsed() > START_TIMEOUT {
+            return Err(format!(
+                "GET /health did not answer within {START_TIMEOUT:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
 }
 
 /// Clears the environment of `cmd`, keeping what a process needs to run
 /// (and `cargo`/`rustup` to find their homes).
 pub fn clean_env(cmd: &mut Command) {
     cmd.env_clear();
-    for var in ["PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
+    for var in [
+        "PATH",
+        "HOME",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "RUSTUP_TOOLCHAIN",
+    ] {
         if let Some(v) = std::env::var_os(var) {
             cmd.env(var, v);
         }
@@ -375,27 +389,6 @@ impl Daemon {
         DaemonBuilder::default()
     }
 
-    fn wait_ready(&mut self) -> Result<(), String> {
-        let probe = http_client(Duration::from_secs(2));
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("polling the daemon") {
-                return Err(format!("it exited with {status}"));
-            }
-            if let Ok(r) = probe.get(self.url("/health")).send()
-                && r.status().is_success()
-            {
-                return Ok(());
-            }
-            if started.elapsed() > START_TIMEOUT {
-                return Err(format!(
-                    "GET /health did not answer within {START_TIMEOUT:?}"
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -431,6 +424,11 @@ impl Daemon {
         self.child.try_wait().expect("polling the daemon").is_none()
     }
 
+    /// Its process id (to send it signals: `kill -HUP` reloads the drivers).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A request to `path`, to add headers or a body to before [`Daemon::send`].
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.client.request(method, self.url(path))
@@ -460,10 +458,7 @@ impl Daemon {
     #[track_caller]
     pub fn ok(&self, slot: &str, verb: &str, args: Value) -> Value {
         let reply = self.call(slot, verb, args.clone());
-        assert_eq!(
-            reply.status, 200,
-            "{slot}.{verb}({args}) failed: {reply:?}"
-        );
+        assert_eq!(reply.status, 200, "{slot}.{verb}({args}) failed: {reply:?}");
         reply.json()
     }
 
@@ -494,7 +489,8 @@ impl Daemon {
     /// Runs `paddock ARGS` in this daemon's working directory, with the
     /// shared data folder and this daemon's plugins folder, in a clean environment.
     pub fn cli(&self, args: &[&str]) -> CliOutput {
-        cli(self.workdir(), args, &[])
+        let plugins = self.plugins.display().to_string();
+        cli(self.workdir(), args, &[("PADDOCK_PLUGINS", &plugins)])
     }
 }
 

@@ -5,7 +5,8 @@
 //!   `.wasm` files into `.paddock/plugins` (where `paddock serve` loads them by
 //!   default), and builds the `paddock` binary.
 //! - `cargo xtask serve [ARGS]` — `build`, then `paddock serve ARGS`.
-//! - `cargo xtask test`   — `build`, then every test of the workspace.
+//! - `cargo xtask test`   — `build`, the MCP tests' Python virtualenv
+//!   (`target/mcp-venv`, see [`mcp_venv`]), then every test of the workspace.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -144,6 +145,9 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         "PADDOCK_TEST_COMPONENTS",
         root.join("target/test-components"),
     );
+    if let Some(python) = mcp_venv(root)? {
+        cmd.env("PADDOCK_TEST_PYTHON", python);
+    }
     run(&mut cmd)?;
     // Drivers' own unit tests, natively.
     let plugins = crates_in(&root.join("plugins"))?;
@@ -156,4 +160,56 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         run(&mut cmd)?;
     }
     Ok(())
+}
+
+/// The virtualenv of the MCP tests (the official MCP Python SDK, pinned in
+/// `tests/mcp/requirements.txt`), at `target/mcp-venv`; returns its python.
+///
+/// Made with `python3 -m venv` and `pip install -r` only when it is missing or
+/// the requirements changed since (their hash is kept in the venv); otherwise
+/// reused as it is, with no network. Without a `python3` the MCP tests are
+/// skipped (they say so); a failing install is an error.
+fn mcp_venv(root: &Path) -> Result<Option<PathBuf>> {
+    let requirements = root.join("tests/mcp/requirements.txt");
+    let venv = root.join("target/mcp-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("paddock-requirements.hash");
+    let wanted = format!(
+        "{:016x}",
+        fnv1a(
+            &std::fs::read(&requirements)
+                .with_context(|| { format!("reading {}", requirements.display()) })?
+        )
+    );
+    if python.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|h| h.trim() == wanted) {
+        return Ok(Some(python));
+    }
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("warning: no python3 found: the MCP tests will be skipped");
+        return Ok(None);
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .with_context(|| format!("removing the stale {}", venv.display()))?;
+    }
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
+    std::fs::write(&stamp, &wanted)?;
+    Ok(Some(python))
+}
+
+/// 64-bit FNV-1a: a stable hash of the requirements, to tell when they changed.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

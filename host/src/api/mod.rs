@@ -1,4 +1,5 @@
-//! The HTTP API: `POST /tools/domains/{slot}/{verb}`, listings, health and metrics.
+//! The HTTP API: `POST /tools/domains/{slot}/{verb}`, listings, health and
+//! metrics; and the MCP endpoint `/mcp` ([`crate::mcp`]).
 
 mod errors;
 mod storage;
@@ -18,15 +19,26 @@ use std::sync::Arc;
 /// Largest JSON request body accepted (streamed `put` bodies are not limited by it).
 pub const MAX_JSON_BODY: usize = 16 << 20;
 
-/// The router of the daemon.
-pub fn router(service: Arc<Service>) -> Router {
+/// The router of the daemon listening on `local`; `shutdown` ends the MCP
+/// endpoint's long-lived streams when the daemon stops.
+pub fn router(
+    service: Arc<Service>,
+    local: std::net::SocketAddr,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Router {
     Router::new()
+        .route_service(
+            "/mcp",
+            crate::mcp::http_service(service.clone(), local, shutdown),
+        )
         .route("/tools/domains/{slot}/{verb}", post(call))
         .route("/v1/slots", get(slots))
         .route("/v1/drivers", get(drivers))
         .route("/health", get(health))
         .route("/health/{slot}", get(slot_health))
         .route("/metrics", get(metrics))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(no_route)
         .with_state(service)
 }
 
@@ -35,6 +47,9 @@ async fn call(
     Path((slot, verb)): Path<(String, String)>,
     request: Request,
 ) -> Response {
+    if let Err(e) = service.binding(&slot) {
+        return error_response(&e, Some(&slot), Some(&verb));
+    }
     let verb_name = verb.replace('_', "-");
     let domain = service
         .registry()
@@ -64,7 +79,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"))
 }
 
 /// Reads a JSON request body; an empty body is `{}`.
@@ -82,6 +97,22 @@ async fn read_json(request: Request) -> Result<Value, CallError> {
     }
     serde_json::from_slice(&bytes)
         .map_err(|e| CallError::invalid(format!("request body is not valid JSON: {e}")))
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let body = json!({"error": {"kind": "method-not-allowed", "message": format!(
+        "{} is not served at {}; verbs are called with POST /tools/domains/{{slot}}/{{verb}}",
+        request.method(), request.uri().path()
+    )}});
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}
+
+async fn no_route(request: Request) -> Response {
+    let body = json!({"error": {"kind": "not-found", "message": format!(
+        "no route {}; see POST /tools/domains/{{slot}}/{{verb}}, GET /v1/slots, /v1/drivers, /health, /metrics, /mcp",
+        request.uri().path()
+    )}});
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
 
 async fn slots(State(service): State<Arc<Service>>) -> Response {

@@ -9,12 +9,12 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// Largest object a JSON `get` answer carries (raw answers have no limit).
-pub const MAX_JSON_OBJECT: u64 = 16 << 20;
+pub const MAX_JSON_OBJECT: u64 = crate::domains::storage::MAX_INLINE_OBJECT;
 
 /// Query-string arguments: `container`, `key`, `content_type`, `meta.<name>`.
 fn query_args(request: &Request) -> Result<Map<String, Value>, CallError> {
@@ -95,38 +95,10 @@ pub async fn get(service: Arc<Service>, slot: &str, request: Request) -> Respons
         Err(e) => return error_response(&e, Some(slot), Some("get")),
     };
     if wants_json {
-        if download.length > MAX_JSON_OBJECT {
-            let e = CallError::new(
-                crate::error::ErrorKind::QuotaExceeded,
-                format!(
-                    "the object is {} bytes, over the {MAX_JSON_OBJECT}-byte limit of JSON answers; ask without `Accept: application/json` to stream it",
-                    download.length
-                ),
-            );
-            return error_response(&e, Some(slot), Some("get"));
-        }
-        let mut bytes = Vec::with_capacity(download.length as usize);
-        let mut body = download.body;
-        while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(c) => bytes.extend_from_slice(&c),
-                Err(e) => {
-                    let e = CallError::new(crate::error::ErrorKind::Unavailable, e.to_string());
-                    return error_response(&e, Some(slot), Some("get"));
-                }
-            }
-        }
-        let mut answer =
-            json!({"meta": download.meta, "offset": download.offset, "length": download.length});
-        match String::from_utf8(bytes) {
-            Ok(text) => answer["body"] = json!(text),
-            Err(e) => {
-                use base64::Engine as _;
-                answer["body_base64"] =
-                    json!(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
-            }
-        }
-        return axum::Json(answer).into_response();
+        return match crate::domains::storage::inline_object(download, MAX_JSON_OBJECT).await {
+            Ok(answer) => axum::Json(answer).into_response(),
+            Err(e) => error_response(&e, Some(slot), Some("get")),
+        };
     }
     let meta = &download.meta;
     let size = meta

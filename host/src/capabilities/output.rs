@@ -31,7 +31,11 @@ impl GuestOutput {
     pub fn tail(&self, n: usize) -> Option<String> {
         let bytes = self.0.contents();
         let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         let start = lines.len().saturating_sub(n);
         (!lines.is_empty()).then(|| lines[start..].join(" | "))
     }

@@ -4,6 +4,7 @@
 mod call;
 mod check;
 mod inspect;
+mod mcp;
 mod new;
 mod serve;
 
@@ -109,6 +110,8 @@ enum Command {
     Check(ConfigArgs),
     /// Scaffold a driver crate: `paddock new storage my-store`.
     New(new::NewArgs),
+    /// Serve MCP over stdin/stdout (for MCP clients that start their server).
+    Mcp(ConfigArgs),
 }
 
 /// Entry point of the binary.
@@ -127,8 +130,11 @@ pub fn main() -> ExitCode {
     // The daemon logs what it does; one-shot commands print their own report
     // and log only what went wrong beyond it.
     let level = match cli.command {
-        Command::Serve(_) => "info",
-        Command::Slots { .. } | Command::Drivers { .. } | Command::Inspect { .. } | Command::Check(_) => "off",
+        Command::Serve(_) | Command::Mcp(_) => "info",
+        Command::Slots { .. }
+        | Command::Drivers { .. }
+        | Command::Inspect { .. }
+        | Command::Check(_) => "off",
         _ => "error",
     };
     init_logging(level);
@@ -151,6 +157,7 @@ pub fn main() -> ExitCode {
             Command::Inspect { file, json } => inspect::run(&file, json).await,
             Command::Check(args) => check::run(args).await,
             Command::New(args) => new::run(args),
+            Command::Mcp(args) => mcp::run(args).await,
         }
     });
     ExitCode::from(code)
@@ -201,4 +208,21 @@ async fn start_service(
 fn config_failed(e: &paddock_config::ConfigError) -> u8 {
     eprintln!("error: invalid configuration:\n{e}");
     exit::CONFIG
+}
+
+/// Reloads the plugins folder (and rebinds every slot) on each SIGHUP, as
+/// daemons do; MCP clients then hear that the tool list changed.
+fn reload_on_sighup(service: std::sync::Arc<crate::service::Service>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hangups) => {
+            tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    tracing::info!("SIGHUP: reloading the drivers");
+                    service.reload().await;
+                }
+            });
+        }
+        Err(e) => tracing::warn!("cannot reload on SIGHUP: {e}"),
+    }
 }

@@ -25,17 +25,19 @@ pub async fn run(args: ConfigArgs) -> u8 {
             return exit::INTERNAL;
         }
     };
-    let local = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| listen.to_string());
+    let local = listener.local_addr().unwrap_or(listen);
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
         "paddock listening on http://{local}"
     );
-    let app = crate::api::router(service);
+    super::reload_on_sighup(service.clone());
+    let streams = tokio_util::sync::CancellationToken::new();
+    let app = crate::api::router(service, local, streams.clone());
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            streams.cancel();
+        })
         .await;
     match served {
         Ok(()) => exit::OK,

@@ -109,10 +109,12 @@ pub fn fields_to_vals<'a>(
     for key in obj.keys() {
         let snake = json_name(key);
         if !names.contains(&snake) {
-            return Err(err(
-                &child(path, key),
-                format!("unknown field; expected one of: {}", names.join(", ")),
-            ));
+            let expected = if names.is_empty() {
+                "this takes no arguments".to_string()
+            } else {
+                format!("expected one of: {}", names.join(", "))
+            };
+            return Err(err(&child(path, key), format!("unknown field; {expected}")));
         }
     }
     let mut out = Vec::new();
@@ -351,7 +353,7 @@ fn int<T: TryFrom<i128>>(json: &Value, path: &str) -> Result<T, MappingError> {
 }
 
 /// `Some(T)` when `elem` is `tuple<string, T>`.
-fn string_keyed_pair(elem: &Type) -> Option<Type> {
+pub(crate) fn string_keyed_pair(elem: &Type) -> Option<Type> {
     let Type::Tuple(t) = elem else { return None };
     let types: Vec<Type> = t.types().collect();
     match types.as_slice() {

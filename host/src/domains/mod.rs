@@ -3,8 +3,11 @@
 //! bodies, migration folders).
 
 pub mod db;
+pub mod deploy;
 pub mod json;
+pub mod schema;
 pub mod storage;
+pub mod wit_docs;
 
 use crate::error::{CallError, ErrorKind};
 use crate::runtime::Verb;

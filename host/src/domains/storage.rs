@@ -13,6 +13,10 @@ use wasmtime::component::{Resource, ResourceAny, Type, Val};
 /// Bytes pulled from the driver per read.
 pub const CHUNK: u32 = 256 * 1024;
 
+/// Largest object a `get` answers inline, in JSON (HTTP with `Accept:
+/// application/json`, MCP); streamed answers have no limit.
+pub const MAX_INLINE_OBJECT: u64 = 16 << 20;
+
 /// The argument names of `put` that are not the body.
 pub fn put_params(verb: &Verb, args: &Value, body: ResourceAny) -> Result<Vec<Val>, CallError> {
     let fields = verb
@@ -189,4 +193,44 @@ fn wit_types_error(e: wit::types::Error) -> CallError {
             ..CallError::new(ErrorKind::Vendor, v.message)
         },
     }
+}
+
+/// A `get` answered in JSON: `{"meta", "offset", "length"}` and the bytes
+/// inline, as `body` when they are UTF-8 text and `body_base64` otherwise.
+/// Objects over `max` bytes are refused with `quota-exceeded` before any byte
+/// is read.
+pub async fn inline_object(
+    download: crate::service::ObjectDownload,
+    max: u64,
+) -> Result<Value, CallError> {
+    use futures::StreamExt as _;
+    if download.length > max {
+        return Err(CallError::new(
+            ErrorKind::QuotaExceeded,
+            format!(
+                "the object is {} bytes, over the {max}-byte limit of JSON answers; stream it instead (HTTP without `Accept: application/json`, or `paddock call storage get --out FILE`)",
+                download.length
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(download.length as usize);
+    let mut body = download.body;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| CallError::new(ErrorKind::Unavailable, e.to_string()))?;
+        bytes.extend_from_slice(&chunk);
+    }
+    let mut answer = serde_json::json!({
+        "meta": download.meta,
+        "offset": download.offset,
+        "length": download.length,
+    });
+    match String::from_utf8(bytes) {
+        Ok(text) => answer["body"] = Value::String(text),
+        Err(e) => {
+            use base64::Engine as _;
+            answer["body_base64"] =
+                Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
+        }
+    }
+    Ok(answer)
 }

@@ -238,7 +238,19 @@ impl Driver {
         runtime: &Runtime,
         context: CallContext,
     ) -> Result<DriverCall, CallError> {
-        let mut store = Store::new(&runtime.engine, HostState::new(context, &runtime.limits));
+        self.instantiate_lending(runtime, context, &[]).await
+    }
+
+    /// Like [`Driver::instantiate`], lending `folders` read-only for the call.
+    pub async fn instantiate_lending(
+        &self,
+        runtime: &Runtime,
+        context: CallContext,
+        folders: &[super::LentFolder],
+    ) -> Result<DriverCall, CallError> {
+        let state = HostState::new(context, &runtime.limits, folders)
+            .map_err(|e| CallError::invalid(format!("{e:#}")))?;
+        let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         // Every tick, running guest code yields to the executor (a busy driver
         // cannot hold a worker thread) and is stopped once the deadline has
@@ -326,7 +338,9 @@ impl DriverCall {
         if error.kind == ErrorKind::DriverFault
             && let Some(said) = self.store.data().stderr.tail(3)
         {
-            error.message.push_str(&format!("; the driver wrote: {said}"));
+            error
+                .message
+                .push_str(&format!("; the driver wrote: {said}"));
         }
         error
     }

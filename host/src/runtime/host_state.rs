@@ -34,6 +34,16 @@ impl CallContext {
     }
 }
 
+/// A folder lent read-only to one call (a deploy's source), seen by the
+/// driver at `guest`.
+#[derive(Debug, Clone)]
+pub struct LentFolder {
+    /// The folder on this machine.
+    pub host: std::path::PathBuf,
+    /// Where the driver sees it (`/source`).
+    pub guest: String,
+}
+
 /// The `T` of every `Store<T>`.
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
@@ -53,15 +63,27 @@ pub struct HostState {
 impl HostState {
     /// A store's data for one call: no environment, no arguments, no stdin,
     /// no preopened folders, no sockets; output captured for the log.
-    pub fn new(context: CallContext, limits: &super::Limits) -> Self {
+    pub fn new(
+        context: CallContext,
+        limits: &super::Limits,
+        lent: &[LentFolder],
+    ) -> anyhow::Result<Self> {
         let stdout = GuestOutput::new(limits.max_guest_output);
         let stderr = GuestOutput::new(limits.max_guest_output);
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build();
+        let mut builder = WasiCtx::builder();
+        builder.stdout(stdout.clone()).stderr(stderr.clone());
+        for folder in lent {
+            builder
+                .preopened_dir(
+                    &folder.host,
+                    &folder.guest,
+                    wasmtime_wasi::FsPerms::ReadOnly,
+                )
+                .map_err(|e| anyhow::anyhow!("cannot lend {}: {e}", folder.host.display()))?;
+        }
+        let wasi = builder.build();
         let http_hooks = crate::capabilities::HttpHooks::new(context.http.clone());
-        HostState {
+        Ok(HostState {
             wasi,
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
@@ -77,7 +99,7 @@ impl HostState {
             stdout,
             stderr,
             last_progress: std::time::Instant::now(),
-        }
+        })
     }
 
     /// Records progress: the deadline starts again from now.

@@ -13,5 +13,5 @@ pub use bindings::paddock::driver as wit;
 pub use cache::CodeCache;
 pub use driver::{Driver, DriverCall, DriverLoadError, Verb};
 pub use engine::{Limits, Runtime};
-pub use host_state::{CallContext, HostState};
+pub use host_state::{CallContext, HostState, LentFolder};
 pub use manifest::{Capabilities, Concurrency, Domain, FolderAccess, Manifest, SettingSpec};

@@ -9,7 +9,6 @@
 //! - `l/<n>/<i>` → a [`crate::logs::Line`] (both numbers zero-padded)
 //! - `e/<project>/<NAME>` → [`crate::env::Var`]: the value and when it was set
 
-
 pub fn rev(n: u64) -> String {
     format!("{:020}", u64::MAX - n)
 }
