@@ -1,60 +1,25 @@
 //! The one facade the HTTP API, the MCP server and the CLI share: drivers
-//! loaded from the plugins folder, slots bound to them, and calls.
+//! loaded from the plugins folder (`load.rs`), slots bound to them
+//! (`registry.rs`), and calls (here).
 
+mod load;
+mod registry;
+
+pub use registry::{Binding, GrantView, Registry, Slot, SlotView, builtin_domain};
+
+use crate::capabilities::SlotState;
 use crate::capabilities::body::BodySource;
-use crate::capabilities::{HttpPolicy, SlotState};
 use crate::domains::{self, storage};
 use crate::error::{CallError, ErrorKind};
 use crate::metrics::Metrics;
-use crate::runtime::{CallContext, Domain, Driver, Limits, Runtime};
+use crate::runtime::{Domain, Driver, Limits, Runtime};
 use bytes::Bytes;
 use futures::Stream;
-use paddock_config::{Config, SlotConfig};
-use serde::Serialize;
+use paddock_config::Config;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
-
-/// Drivers and slots as of the last (re)load.
-pub struct Registry {
-    /// Loaded drivers, by name.
-    pub drivers: BTreeMap<String, Arc<Driver>>,
-    /// Files in the plugins folder that could not be loaded, and why.
-    pub load_errors: Vec<(PathBuf, String)>,
-    /// Slots, by name.
-    pub slots: BTreeMap<String, Slot>,
-}
-
-/// A slot bound (or not) to its driver.
-pub struct Slot {
-    /// The slot's config.
-    pub config: SlotConfig,
-    /// The domain the slot serves, when known.
-    pub domain: Option<Domain>,
-    /// The driver, or why there is none.
-    pub binding: Result<Binding, String>,
-}
-
-/// A working slot.
-pub struct Binding {
-    /// Its driver.
-    pub driver: Arc<Driver>,
-    /// What its calls are lent.
-    pub context: CallContext,
-    serial: Option<Arc<tokio::sync::Mutex<()>>>,
-}
-
-/// The domain a built-in slot serves.
-pub fn builtin_domain(slot: &str) -> Option<Domain> {
-    match slot {
-        "db" => Some(Domain::Db),
-        "frontend" | "backend" => Some(Domain::Deploy),
-        "storage" => Some(Domain::Storage),
-        _ => None,
-    }
-}
 
 /// A `get` in progress: the head now, the bytes as they are pulled.
 pub struct ObjectDownload {
@@ -151,123 +116,6 @@ impl Service {
     /// recomputes it then, and tells its clients when it changed.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.generation.subscribe()
-    }
-
-    async fn load_drivers(
-        &self,
-        dir: &Path,
-    ) -> (BTreeMap<String, Arc<Driver>>, Vec<(PathBuf, String)>) {
-        let mut drivers: BTreeMap<String, Arc<Driver>> = BTreeMap::new();
-        let mut errors = Vec::new();
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-                .collect(),
-            Err(e) => {
-                tracing::warn!(dir = %dir.display(), "cannot read the plugins folder: {e}; no drivers loaded (build them with `cargo xtask build`)");
-                Vec::new()
-            }
-        };
-        files.sort();
-        for path in files {
-            match Driver::load(&self.runtime, &self.cache, &path).await {
-                Ok(driver) => {
-                    let names: Vec<String> = std::iter::once(driver.manifest.name.clone())
-                        .chain(driver.manifest.aliases.iter().cloned())
-                        .collect();
-                    if let Some(taken) = names.iter().find(|n| drivers.contains_key(*n)) {
-                        let reason = format!(
-                            "driver name '{taken}' is already used by {}; rename one of them",
-                            drivers[taken].path.display()
-                        );
-                        tracing::error!(file = %path.display(), "{reason}");
-                        errors.push((path, reason));
-                        continue;
-                    }
-                    tracing::info!(driver = %driver.name(), version = %driver.manifest.version, domain = %driver.domain, cached = driver.from_cache, ms = driver.load_time.as_secs_f64() * 1000.0, "driver loaded");
-                    let driver = Arc::new(driver);
-                    for name in names {
-                        drivers.insert(name, driver.clone());
-                    }
-                }
-                Err(e) => {
-                    tracing::error!("{e}");
-                    errors.push((path, e.to_string()));
-                }
-            }
-        }
-        (drivers, errors)
-    }
-
-    fn bind(&self, config: &SlotConfig, drivers: &BTreeMap<String, Arc<Driver>>) -> Slot {
-        let expected = builtin_domain(&config.name);
-        let noun = expected.map(Domain::noun).unwrap_or("slot");
-        let fail = |reason: String| Slot {
-            config: config.clone(),
-            domain: expected,
-            binding: Err(format!(
-                "Failed to load {noun} driver '{}': {reason}",
-                config.driver
-            )),
-        };
-        let Some(driver) = drivers.get(&config.driver) else {
-            let mut available: Vec<&str> = drivers
-                .values()
-                .filter(|d| expected.is_none_or(|e| d.domain == e))
-                .map(|d| d.name())
-                .collect();
-            available.dedup();
-            return fail(format!(
-                "no driver named '{}' in {} (available{}: {})",
-                config.driver,
-                self.config.plugins_dir.display(),
-                expected.map(|d| format!(" for {d}")).unwrap_or_default(),
-                if available.is_empty() {
-                    "none".to_string()
-                } else {
-                    available.join(", ")
-                }
-            ));
-        };
-        if let Some(expected) = expected
-            && driver.domain != expected
-        {
-            return fail(format!(
-                "it is a {} driver, and slot '{}' serves {expected}",
-                driver.domain, config.name
-            ));
-        }
-        let settings = match resolve_settings(config, driver, &self.config) {
-            Ok(s) => s,
-            Err(reason) => return fail(reason),
-        };
-        let caps = &driver.manifest.capabilities;
-        let state = (caps.state && config.grants.state).then(|| {
-            self.states
-                .lock()
-                .unwrap()
-                .entry(config.name.clone())
-                .or_insert_with(|| Arc::new(SlotState::new(self.runtime.limits().max_state_bytes)))
-                .clone()
-        });
-        let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Slot {
-            config: config.clone(),
-            domain: Some(driver.domain),
-            binding: Ok(Binding {
-                driver: driver.clone(),
-                context: CallContext {
-                    slot: config.name.clone(),
-                    settings: Arc::new(settings),
-                    state,
-                    http: Arc::new(HttpPolicy::deny_all(&config.name)),
-                },
-                serial,
-            }),
-        }
     }
 
     /// The binding of `slot`, or the error a call to it gets.
@@ -516,168 +364,4 @@ fn find_verb<'a>(
             ),
         )
     })
-}
-
-/// A slot's settings: the slot's config, then each setting's environment
-/// variable, then its default. Missing required ones are reported together.
-fn resolve_settings(
-    config: &SlotConfig,
-    driver: &Driver,
-    daemon: &Config,
-) -> Result<BTreeMap<String, String>, String> {
-    let mut settings = BTreeMap::new();
-    let mut missing_env = Vec::new();
-    let mut missing = Vec::new();
-    for spec in &driver.manifest.settings {
-        let value = config
-            .settings
-            .get(&spec.name)
-            .cloned()
-            .or_else(|| {
-                spec.env
-                    .as_deref()
-                    .and_then(|e| daemon.env.non_empty(e))
-                    .map(str::to_string)
-            })
-            .or_else(|| spec.default_value.clone());
-        match value {
-            Some(v) => {
-                settings.insert(spec.name.clone(), v);
-            }
-            None if spec.required => match &spec.env {
-                Some(env) => missing_env.push(env.clone()),
-                None => missing.push(spec.name.clone()),
-            },
-            None => {}
-        }
-    }
-    for env in &config.required_env {
-        if daemon.env.non_empty(env).is_none() && !missing_env.contains(env) {
-            missing_env.push(env.clone());
-        }
-    }
-    for (name, value) in &config.settings {
-        if !settings.contains_key(name) {
-            if !driver.manifest.settings.iter().any(|s| &s.name == name) {
-                tracing::warn!(slot = %config.name, "setting '{name}' is not a setting of driver '{}'; it is passed on but the driver may ignore it", driver.name());
-            }
-            settings.insert(name.clone(), value.clone());
-        }
-    }
-    let mut problems = Vec::new();
-    if !missing_env.is_empty() {
-        problems.push(format!(
-            "Missing required environment variables: {}",
-            missing_env.join(", ")
-        ));
-    }
-    if !missing.is_empty() {
-        problems.push(format!(
-            "missing required settings: {} (set them under [slots.{}.settings] in paddock.toml)",
-            missing.join(", "),
-            config.name
-        ));
-    }
-    if problems.is_empty() {
-        Ok(settings)
-    } else {
-        Err(problems.join("; "))
-    }
-}
-
-/// What `GET /v1/slots` and `paddock slots` show of a slot.
-#[derive(Debug, Serialize)]
-pub struct SlotView {
-    /// Slot name.
-    pub slot: String,
-    /// Domain, when known.
-    pub domain: Option<Domain>,
-    /// The driver name configured.
-    pub driver: String,
-    /// Where that choice came from.
-    pub driver_source: String,
-    /// `ready` or `error`.
-    pub status: &'static str,
-    /// Why it is not ready.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Verbs it serves.
-    pub verbs: Vec<String>,
-    /// Capabilities the driver asks for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requested: Option<crate::runtime::Capabilities>,
-    /// Grants of the slot.
-    pub granted: GrantView,
-}
-
-/// The grants of a slot, as shown.
-#[derive(Debug, Serialize)]
-pub struct GrantView {
-    /// HTTP origins.
-    pub http: Vec<String>,
-    /// Secret names.
-    pub secrets: Vec<String>,
-    /// TCP endpoints.
-    pub tcp: Vec<String>,
-    /// Folder and access.
-    pub folder: Option<String>,
-    /// State store.
-    pub state: bool,
-}
-
-impl Registry {
-    /// Every slot as shown to operators.
-    pub fn slot_views(&self) -> Vec<SlotView> {
-        self.slots
-            .iter()
-            .map(|(name, slot)| {
-                let g = &slot.config.grants;
-                let (status, error, verbs, requested) = match &slot.binding {
-                    Ok(b) => (
-                        "ready",
-                        None,
-                        b.driver.verbs().map(|v| v.name.replace('-', "_")).collect(),
-                        Some(b.driver.manifest.capabilities.clone()),
-                    ),
-                    Err(e) => ("error", Some(e.clone()), Vec::new(), None),
-                };
-                SlotView {
-                    slot: name.clone(),
-                    domain: slot.domain,
-                    driver: slot.config.driver.clone(),
-                    driver_source: slot.config.driver_source.describe(),
-                    status,
-                    error,
-                    verbs,
-                    requested,
-                    granted: GrantView {
-                        http: g.http.clone(),
-                        secrets: g.secrets.clone(),
-                        tcp: g.tcp.clone(),
-                        folder: g.folder.as_ref().map(|f| {
-                            format!(
-                                "{} ({})",
-                                f.path.display(),
-                                match f.access {
-                                    paddock_config::FolderAccess::ReadOnly => "read-only",
-                                    paddock_config::FolderAccess::ReadWrite => "read-write",
-                                }
-                            )
-                        }),
-                        state: g.state,
-                    },
-                }
-            })
-            .collect()
-    }
-
-    /// Distinct loaded drivers (aliases folded).
-    pub fn unique_drivers(&self) -> Vec<Arc<Driver>> {
-        let mut seen = std::collections::HashSet::new();
-        self.drivers
-            .values()
-            .filter(|d| seen.insert(d.path.clone()))
-            .cloned()
-            .collect()
-    }
 }
