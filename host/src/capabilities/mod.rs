@@ -2,12 +2,16 @@
 //! default and lend only what the slot's grants allow.
 
 pub mod body;
+mod folder;
 mod http;
 pub mod net_policy;
 mod output;
 mod settings;
 mod state;
+mod tcp;
 
+pub use folder::{GUEST_PATH as FOLDER_GUEST_PATH, SlotFolder};
 pub use http::{HttpHooks, HttpPolicy};
 pub use output::GuestOutput;
 pub use state::SlotState;
+pub use tcp::{TcpPolicy, apply as apply_tcp};

@@ -272,6 +272,11 @@ impl TcpAllowlist {
         })
     }
 
+    /// Whether nothing can pass.
+    pub fn is_empty(&self) -> bool {
+        self.requested.is_empty() || self.granted.is_empty()
+    }
+
     /// `Ok` when a connection to `ip:port` is both requested and granted.
     /// WASI sockets see addresses, not names, so patterns match the address
     /// text; special addresses need a literal grant.

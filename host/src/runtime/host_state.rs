@@ -1,7 +1,7 @@
 //! The data of every `Store`: what one call of one driver may reach.
 
 use super::bindings::paddock::driver as wit;
-use crate::capabilities::{GuestOutput, HttpPolicy, SlotState};
+use crate::capabilities::{GuestOutput, HttpPolicy, SlotFolder, SlotState, TcpPolicy};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
@@ -20,6 +20,10 @@ pub struct CallContext {
     pub state: Option<Arc<SlotState>>,
     /// Outbound HTTP policy of the slot.
     pub http: Arc<HttpPolicy>,
+    /// Outbound TCP policy of the slot.
+    pub tcp: Arc<TcpPolicy>,
+    /// The slot's folder, when the driver asks for one.
+    pub folder: Option<SlotFolder>,
 }
 
 impl CallContext {
@@ -30,6 +34,8 @@ impl CallContext {
             settings: Arc::default(),
             state: None,
             http: Arc::new(HttpPolicy::deny_all(label)),
+            tcp: Arc::default(),
+            folder: None,
         }
     }
 }
@@ -72,6 +78,21 @@ impl HostState {
         let stderr = GuestOutput::new(limits.max_guest_output);
         let mut builder = WasiCtx::builder();
         builder.stdout(stdout.clone()).stderr(stderr.clone());
+        crate::capabilities::apply_tcp(&mut builder, &context.tcp);
+        if let Some(folder) = &context.folder {
+            let perms = match folder.access {
+                super::FolderAccess::ReadOnly => wasmtime_wasi::FsPerms::ReadOnly,
+                super::FolderAccess::ReadWrite => wasmtime_wasi::FsPerms::ReadWrite,
+            };
+            builder
+                .preopened_dir(&folder.host, crate::capabilities::FOLDER_GUEST_PATH, perms)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot open the slot's folder {}: {e}",
+                        folder.host.display()
+                    )
+                })?;
+        }
         for folder in lent {
             builder
                 .preopened_dir(

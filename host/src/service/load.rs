@@ -1,7 +1,7 @@
 //! Loading drivers from the plugins folder and binding slots to them.
 
 use super::{Binding, Service, Slot, builtin_domain};
-use crate::capabilities::{HttpPolicy, SlotState};
+use crate::capabilities::{HttpPolicy, SlotFolder, SlotState, TcpPolicy};
 use crate::runtime::{CallContext, Domain, Driver};
 use paddock_config::{Config, SlotConfig};
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ impl Service {
         (drivers, errors)
     }
 
-    pub(super) fn bind(
+    pub(super) async fn bind(
         &self,
         config: &SlotConfig,
         drivers: &BTreeMap<String, Arc<Driver>>,
@@ -114,6 +114,22 @@ impl Service {
         });
         let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let tcp = match TcpPolicy::new(&config.name, &caps.tcp, &config.grants.tcp).await {
+            Ok(t) => t,
+            Err(reason) => return fail(reason),
+        };
+        let folder = match caps.folder {
+            None => None,
+            Some(access) => match SlotFolder::resolve(
+                access,
+                config.grants.folder.as_ref(),
+                &self.config.data_dir,
+                &config.name,
+            ) {
+                Ok(f) => Some(f),
+                Err(reason) => return fail(reason),
+            },
+        };
         Slot {
             config: config.clone(),
             domain: Some(driver.domain),
@@ -124,6 +140,8 @@ impl Service {
                     settings: Arc::new(settings),
                     state,
                     http: Arc::new(HttpPolicy::deny_all(&config.name)),
+                    tcp: Arc::new(tcp),
+                    folder,
                 },
                 serial,
             }),

@@ -87,12 +87,10 @@ impl Service {
     /// keep the registry they started with.
     pub async fn reload(&self) {
         let (drivers, load_errors) = self.load_drivers(&self.config.plugins_dir).await;
-        let slots = self
-            .config
-            .slots
-            .values()
-            .map(|config| (config.name.clone(), self.bind(config, &drivers)))
-            .collect();
+        let mut slots = BTreeMap::new();
+        for config in self.config.slots.values() {
+            slots.insert(config.name.clone(), self.bind(config, &drivers).await);
+        }
         let registry = Registry {
             drivers,
             load_errors,

@@ -1,0 +1,169 @@
+//! The sandbox against a hostile driver (`probe_db`, which asks for a
+//! read-write folder and any TCP endpoint): folders, symlinks, environment and
+//! TCP are reachable only as the slot grants, and the daemon stays healthy.
+
+use paddock_integration::{Daemon, assert_error, message};
+use serde_json::{Value, json};
+use std::io::Write;
+
+fn probe(d: &Daemon, command: &str) -> Result<String, Value> {
+    let reply = d.call("db", "query", json!({"sql": command}));
+    if reply.status == 200 {
+        Ok(reply.json()["rows"][0][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string())
+    } else {
+        Err(assert_error(&reply, 403, "access-denied"))
+    }
+}
+
+fn probe_daemon(toml: &str, workdir_files: &[(&str, &str)]) -> Daemon {
+    let mut b = Daemon::builder()
+        .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+        .env("DB_DRIVER", "probe_db")
+        .env("SECRET_LOOKING_VAR", "do-not-leak");
+    if !toml.is_empty() {
+        b = b.file("paddock.toml", toml);
+    }
+    for (path, text) in workdir_files {
+        b = b.file(path, text);
+    }
+    b.start()
+}
+
+#[test]
+fn granted_folder_is_the_only_reachable_folder() {
+    let d = probe_daemon(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nfolder = { path = \"slotdata\", access = \"read-write\" }\n",
+        &[
+            ("slotdata/hello.txt", "inside"),
+            ("outside.txt", "secret outside"),
+        ],
+    );
+    assert_eq!(probe(&d, "read /data/hello.txt").unwrap(), "inside");
+    assert_eq!(
+        probe(&d, "write /data/new.txt made-by-driver").unwrap(),
+        "written"
+    );
+    let on_disk = std::fs::read_to_string(d.workdir().join("slotdata/new.txt")).unwrap();
+    assert_eq!(on_disk, "made-by-driver");
+
+    for escape in [
+        "read /etc/passwd",
+        "read /data/../outside.txt",
+        "read /data/../../../../etc/passwd",
+        "read ../outside.txt",
+        "read outside.txt",
+    ] {
+        let e = probe(&d, escape).unwrap_err();
+        assert!(!message(&e).contains("secret outside"), "{escape}: {e}");
+    }
+
+    // A symlink inside the folder pointing out of it does not lead out.
+    std::os::unix::fs::symlink(
+        d.workdir().join("outside.txt"),
+        d.workdir().join("slotdata/link"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", d.workdir().join("slotdata/passwd")).unwrap();
+    for escape in ["read /data/link", "read /data/passwd"] {
+        let e = probe(&d, escape).unwrap_err();
+        assert!(message(&e).contains("read /data/"), "{escape}: {e}");
+    }
+    assert_eq!(d.get("/health/db").status, 200);
+}
+
+#[test]
+fn read_only_grant_wins_over_a_read_write_request() {
+    let d = probe_daemon(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nfolder = { path = \"ro\", access = \"read-only\" }\n",
+        &[("ro/a.txt", "a")],
+    );
+    assert_eq!(probe(&d, "read /data/a.txt").unwrap(), "a");
+    probe(&d, "write /data/b.txt no").unwrap_err();
+    probe(&d, "write /data/a.txt overwrite").unwrap_err();
+    assert_eq!(
+        std::fs::read_to_string(d.workdir().join("ro/a.txt")).unwrap(),
+        "a"
+    );
+    assert!(!d.workdir().join("ro/b.txt").exists());
+}
+
+#[test]
+fn without_a_grant_the_driver_gets_a_private_folder_of_its_slot() {
+    let d = probe_daemon("", &[]);
+    let marker = format!("private-{}", std::process::id());
+    assert_eq!(
+        probe(&d, &format!("write /data/{marker} x")).unwrap(),
+        "written"
+    );
+    let slots = d.get("/v1/slots").json();
+    assert!(slots.to_string().contains("probe_db"));
+    let path = paddock_integration::shared_data_dir()
+        .join("slots/db")
+        .join(&marker);
+    assert!(path.exists(), "{} should exist", path.display());
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn no_environment_reaches_the_driver() {
+    let d = probe_daemon("", &[]);
+    assert_eq!(probe(&d, "env").unwrap(), "0 variables");
+    assert!(!d.stderr().contains("do-not-leak"));
+}
+
+/// A one-shot TCP server on loopback that greets and closes.
+fn greeter() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = listener.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in server.incoming().flatten() {
+            let _ = stream.write_all(b"hello from the granted port");
+        }
+    });
+    (listener, port)
+}
+
+#[test]
+fn tcp_reaches_only_granted_endpoints() {
+    let (_granted, port) = greeter();
+    let (_other, other_port) = greeter();
+    let toml = format!(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\ntcp = [\"127.0.0.1:{port}\"]\n"
+    );
+    let d = probe_daemon(&toml, &[]);
+    assert_eq!(
+        probe(&d, &format!("connect 127.0.0.1:{port}")).unwrap(),
+        "hello from the granted port"
+    );
+    probe(&d, &format!("connect 127.0.0.1:{other_port}")).unwrap_err();
+    assert!(
+        d.stderr()
+            .contains(&format!("127.0.0.1:{other_port} denied")),
+        "{}",
+        d.stderr()
+    );
+    assert_eq!(d.get("/health/db").status, 200);
+}
+
+#[test]
+fn tcp_is_denied_without_a_grant_and_wildcards_never_open_loopback() {
+    let (_l, port) = greeter();
+    let d = probe_daemon("", &[]);
+    probe(&d, &format!("connect 127.0.0.1:{port}")).unwrap_err();
+    let toml =
+        format!("[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\ntcp = [\"*:{port}\"]\n");
+    let d = probe_daemon(&toml, &[]);
+    probe(&d, &format!("connect 127.0.0.1:{port}")).unwrap_err();
+    let toml = format!(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\ntcp = [\"localhost:{port}\"]\n"
+    );
+    let d = probe_daemon(&toml, &[]);
+    assert_eq!(
+        probe(&d, &format!("connect 127.0.0.1:{port}")).unwrap(),
+        "hello from the granted port"
+    );
+}
