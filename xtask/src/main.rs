@@ -132,7 +132,10 @@ fn build(root: &Path) -> Result<()> {
         }
     }
     eprintln!("drivers: {} in {}", plugins.len(), plugins_dir.display());
-    run(cargo().args(["build", "-p", "paddock"]))
+    // The binary and every test target in one invocation: `cargo test` unifies
+    // dev-dependency features, and building the binary alone would resolve
+    // them differently and compile wasmtime a second time.
+    run(cargo().args(["build", "--all-targets"]))
 }
 
 fn test(root: &Path, extra: &[String]) -> Result<()> {
