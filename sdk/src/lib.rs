@@ -27,6 +27,7 @@ pub mod bindings;
 pub mod db;
 pub mod deploy;
 mod error;
+mod manifest;
 pub mod settings;
 pub mod state;
 pub mod storage;

@@ -40,13 +40,7 @@ impl Driver for FakeDb {
                 bookkeeping only: they share one set of tables."
                     .into(),
             settings: vec![],
-            capabilities: Capabilities {
-                http: vec![],
-                secrets: vec![],
-                tcp: vec![],
-                folder: None,
-                state: true,
-            },
+            capabilities: Capabilities::none().with_state(),
             concurrency: Concurrency::Serialized,
         }
     }

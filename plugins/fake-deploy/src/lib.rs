@@ -57,7 +57,7 @@ impl Driver for FakeDeploy {
                 default_value: Some(DEFAULT_SUFFIX.into()),
                 schema: Some(r#"{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9-]*(\\.[A-Za-z0-9][A-Za-z0-9-]*)*$"}"#.into()),
             }],
-            capabilities: Capabilities { http: vec![], secrets: vec![], tcp: vec![], folder: None, state: true },
+            capabilities: Capabilities::none().with_state(),
             concurrency: Concurrency::Serialized,
         }
     }

@@ -34,13 +34,7 @@ impl Driver for FakeStorage {
                 the hex SHA-256 of the content."
                 .into(),
             settings: vec![],
-            capabilities: Capabilities {
-                http: vec![],
-                secrets: vec![],
-                tcp: vec![],
-                folder: None,
-                state: true,
-            },
+            capabilities: Capabilities::none().with_state(),
             concurrency: Concurrency::Serialized,
         }
     }

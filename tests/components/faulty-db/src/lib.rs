@@ -22,13 +22,7 @@ impl Driver for FaultyDb {
             domain: Domain::Db,
             description: "Test driver: query panics, execute loops forever.".into(),
             settings: vec![],
-            capabilities: Capabilities {
-                http: vec![],
-                secrets: vec![],
-                tcp: vec![],
-                folder: None,
-                state: false,
-            },
+            capabilities: Capabilities::none(),
             concurrency: Concurrency::Parallel,
         }
     }

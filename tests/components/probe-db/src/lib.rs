@@ -64,13 +64,9 @@ impl Driver for Probe {
             domain: Domain::Db,
             description: "Test driver that probes the sandbox".into(),
             settings: vec![],
-            capabilities: Capabilities {
-                http: vec![],
-                secrets: vec![],
-                tcp: vec!["*:*".into()],
-                folder: Some(FolderAccess::ReadWrite),
-                state: false,
-            },
+            capabilities: Capabilities::none()
+                .with_tcp(["*:*"])
+                .with_folder(FolderAccess::ReadWrite),
             concurrency: Concurrency::Parallel,
         }
     }
