@@ -167,3 +167,93 @@ fn tcp_is_denied_without_a_grant_and_wildcards_never_open_loopback() {
         "hello from the granted port"
     );
 }
+
+/// A tiny HTTP server on loopback: `/hello` answers 200, `/redirect?to=URL`
+/// answers 302 to URL.
+fn http_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = std::io::Read::read(&mut stream, &mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let reply = match path.strip_prefix("/redirect?to=") {
+                Some(to) => format!(
+                    "HTTP/1.1 302 Found\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                ),
+                None => "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello"
+                    .to_string(),
+            };
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn http_goes_only_to_granted_origins_and_every_redirect_hop_is_checked() {
+    let port = http_server();
+    let other = http_server();
+    // Nothing granted: denied, and the caller is told which grant is missing.
+    let d = probe_daemon("", &[]);
+    let e = probe(&d, &format!("http http://127.0.0.1:{port}/hello")).unwrap_err();
+    assert!(
+        message(&e).contains(&format!(
+            "grant it with [slots.db.grants] http = [\"http://127.0.0.1:{port}\"]"
+        )),
+        "{e}"
+    );
+
+    let toml = format!(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://127.0.0.1:{port}\"]\n"
+    );
+    let d = probe_daemon(&toml, &[]);
+    assert_eq!(
+        probe(&d, &format!("http http://127.0.0.1:{port}/hello")).unwrap(),
+        "200 hello"
+    );
+    probe(&d, &format!("http http://127.0.0.1:{other}/hello")).unwrap_err();
+    // A granted origin redirecting to one that is not: the second hop is refused.
+    let e = probe(
+        &d,
+        &format!("http http://127.0.0.1:{port}/redirect?to=http://127.0.0.1:{other}/hello"),
+    )
+    .unwrap_err();
+    assert!(
+        message(&e).contains(&format!("127.0.0.1:{other} denied")),
+        "{e}"
+    );
+    // A redirect within the grant is followed.
+    let hop = format!("http://127.0.0.1:{port}/hello");
+    assert_eq!(
+        probe(
+            &d,
+            &format!("http http://127.0.0.1:{port}/redirect?to={hop}")
+        )
+        .unwrap(),
+        "200 hello"
+    );
+    assert_eq!(d.get("/health/db").status, 200);
+}
+
+#[test]
+fn a_granted_name_never_reaches_loopback_through_a_wildcard() {
+    let port = http_server();
+    // `*` grants any host by name, but loopback needs the address itself (or
+    // `localhost`) granted: the wildcard does not open it.
+    let toml = format!(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://*:{port}\"]\n"
+    );
+    let d = probe_daemon(&toml, &[]);
+    probe(&d, &format!("http http://127.0.0.1:{port}/hello")).unwrap_err();
+    let toml = format!(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://localhost:{port}\"]\n"
+    );
+    let d = probe_daemon(&toml, &[]);
+    assert_eq!(
+        probe(&d, &format!("http http://localhost:{port}/hello")).unwrap(),
+        "200 hello"
+    );
+}

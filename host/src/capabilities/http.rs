@@ -1,14 +1,57 @@
 //! Outbound HTTP (`wasi:http`). Every request a driver sends passes through
-//! [`HttpHooks::send_request`]; this version lends no HTTP at all, so every
-//! request is denied with a logged reason that names the grant to add.
+//! [`HttpHooks::send_request`], which checks it against the slot's
+//! [`HttpAllowlist`] (requested ∩ granted) and sends it through one shared
+//! `reqwest` client (pooling, rustls).
+//!
+//! - Redirects are not followed by the host: the 3xx answer goes back to the
+//!   driver, whose next request passes this hook again, so every hop is checked.
+//! - The shared client's resolver never returns a loopback, private,
+//!   link-local or metadata address for a name other than `localhost`, so a
+//!   granted name cannot be re-pointed into this machine's network (DNS
+//!   rebinding); such addresses are reached only by a grant naming the literal
+//!   address (or `localhost`).
+//! - Connect and total timeouts, and request and response size limits, bound
+//!   every request.
 
-use std::sync::Arc;
+use super::net_policy::{Denial, HttpAllowlist, is_special};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use http_body_util::BodyExt;
+use std::net::SocketAddr;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// Limits of every outbound request.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time until the response headers arrive.
+    pub total_timeout: Duration,
+    /// Largest request body sent.
+    pub max_request_bytes: u64,
+    /// Largest response body received.
+    pub max_response_bytes: u64,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            connect_timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(60),
+            max_request_bytes: 5 << 30,
+            max_response_bytes: 5 << 30,
+        }
+    }
+}
 
 /// The slot's outbound HTTP policy.
 #[derive(Debug)]
 pub struct HttpPolicy {
     slot: String,
+    allowlist: HttpAllowlist,
+    limits: HttpLimits,
 }
 
 impl HttpPolicy {
@@ -16,31 +59,106 @@ impl HttpPolicy {
     pub fn deny_all(slot: &str) -> Self {
         HttpPolicy {
             slot: slot.to_string(),
+            allowlist: HttpAllowlist::default(),
+            limits: HttpLimits::default(),
         }
     }
 
-    fn denial(&self, uri: &http::Uri) -> String {
-        let origin = format!(
-            "{}://{}",
-            uri.scheme_str().unwrap_or("https"),
-            uri.authority().map(|a| a.as_str()).unwrap_or("?")
-        );
-        format!(
-            "outbound HTTP to {origin} denied: slot '{}' is not granted that origin (grant it with [slots.{}.grants] http = [\"{origin}\"])",
-            self.slot, self.slot
-        )
+    /// From the manifest's request and the slot's grant.
+    pub fn new(slot: &str, requested: &[String], granted: &[String]) -> Result<Self, String> {
+        Ok(HttpPolicy {
+            slot: slot.to_string(),
+            allowlist: HttpAllowlist::new(requested, granted)?,
+            limits: HttpLimits::default(),
+        })
+    }
+
+    /// `Ok` when the request may go out; the reason, naming the grant to add, otherwise.
+    fn check(&self, uri: &http::Uri) -> Result<(), String> {
+        let scheme = uri.scheme_str().unwrap_or("https").to_ascii_lowercase();
+        let host = uri.host().unwrap_or_default();
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "http" { 80 } else { 443 });
+        let origin = match uri.port_u16() {
+            Some(p) => format!("{scheme}://{host}:{p}"),
+            None => format!("{scheme}://{host}"),
+        };
+        let slot = &self.slot;
+        match self.allowlist.check(&scheme, host, port) {
+            Ok(()) => {}
+            Err(Denial::NotRequested) => {
+                return Err(format!(
+                    "outbound HTTP to {origin} denied: the driver's manifest does not ask for that origin"
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "outbound HTTP to {origin} denied: slot '{slot}' is not granted that origin (grant it with [slots.{slot}.grants] http = [\"{origin}\"])"
+                ));
+            }
+        }
+        if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse()
+            && let Err(Denial::SpecialAddress(ip)) =
+                self.allowlist.check_address(&scheme, host, port, ip)
+        {
+            return Err(format!(
+                "outbound HTTP to {origin} denied: {ip} is a loopback, private or metadata address and no grant names it"
+            ));
+        }
+        Ok(())
     }
 }
+
+/// Resolves names for the shared client, dropping special addresses for any
+/// name but `localhost` (see the module docs).
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let localhost = host.eq_ignore_ascii_case("localhost");
+            let allowed: Vec<SocketAddr> = addrs
+                .iter()
+                .copied()
+                .filter(|a| localhost || !is_special(a.ip()))
+                .collect();
+            if allowed.is_empty() && !addrs.is_empty() {
+                return Err(format!(
+                    "{host} resolves only to loopback, private or metadata addresses ({}); grant the address itself to reach it",
+                    addrs.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>().join(", ")
+                )
+                .into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The one client every driver's requests go through.
+static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(HttpLimits::default().connect_timeout)
+        .dns_resolver(Arc::new(GuardedResolver))
+        .build()
+        .expect("building the shared HTTP client")
+});
 
 /// The `wasi:http` hooks of one store.
 pub struct HttpHooks {
     policy: Arc<HttpPolicy>,
+    denials: Arc<Mutex<Vec<String>>>,
 }
 
 impl HttpHooks {
-    /// Hooks enforcing `policy`.
-    pub fn new(policy: Arc<HttpPolicy>) -> Self {
-        HttpHooks { policy }
+    /// Hooks enforcing `policy`; denial reasons are kept in `denials`.
+    pub fn new(policy: Arc<HttpPolicy>, denials: Arc<Mutex<Vec<String>>>) -> Self {
+        HttpHooks { policy, denials }
     }
 }
 
@@ -60,11 +178,78 @@ impl WasiHttpHooks for HttpHooks {
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
-        _options: Option<RequestOptions>,
+        options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        let reason = self.policy.denial(request.uri());
-        tracing::warn!(target: "paddock::capability", slot = %self.policy.slot, "{reason}");
-        Box::new(async move { Err(HttpError::HttpRequestDenied) })
+        if let Err(reason) = self.policy.check(request.uri()) {
+            tracing::warn!(target: "paddock::capability", slot = %self.policy.slot, "{reason}");
+            self.denials.lock().unwrap().push(reason);
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        let policy = self.policy.clone();
+        Box::new(async move {
+            let response = send(&policy, request, options).await?;
+            Ok((
+                response,
+                Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
     }
+}
+
+async fn send(
+    policy: &HttpPolicy,
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<http::Response<WasiBody>, HttpError> {
+    let limits = &policy.limits;
+    let (parts, body) = request.into_parts();
+    let max_request = limits.max_request_bytes;
+    let mut sent = 0u64;
+    let body_stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        sent += chunk.len() as u64;
+        if sent > max_request {
+            return Err(std::io::Error::other(format!(
+                "request body over {max_request} bytes"
+            )));
+        }
+        Ok::<Bytes, std::io::Error>(chunk)
+    });
+    let timeout = options
+        .and_then(|o| o.first_byte_timeout)
+        .unwrap_or(limits.total_timeout)
+        .min(limits.total_timeout);
+    let url = parts.uri.to_string();
+    let mut builder = CLIENT
+        .request(parts.method, &url)
+        .headers(parts.headers)
+        .timeout(timeout);
+    builder = builder.body(reqwest::Body::wrap_stream(body_stream));
+    let response = builder.send().await.map_err(|e| {
+        tracing::info!(target: "paddock::capability", slot = %policy.slot, "outbound HTTP to {url} failed: {e}");
+        if e.is_timeout() {
+            HttpError::ConnectionTimeout
+        } else if e.is_connect() {
+            HttpError::ConnectionRefused
+        } else {
+            HttpError::HttpProtocolError
+        }
+    })?;
+    let mut out = http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        out = out.header(name, value);
+    }
+    let max_response = limits.max_response_bytes;
+    let mut received = 0u64;
+    let frames = response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(|_| HttpError::ConnectionTerminated)?;
+        received += chunk.len() as u64;
+        if received > max_response {
+            return Err(HttpError::HttpResponseBodySize(Some(max_response)));
+        }
+        Ok(http_body::Frame::data(chunk))
+    });
+    let body = http_body_util::StreamBody::new(frames.map_err(|e| e)).boxed_unsync();
+    out.body(body).map_err(|_| HttpError::HttpProtocolError)
 }

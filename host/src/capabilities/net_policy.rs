@@ -2,8 +2,8 @@
 //! TCP connects).
 //!
 //! Grammar of an HTTP origin pattern: `scheme://host[:port]`, where `host` may
-//! start with `*.` to match any subdomain (not the bare domain), and the port
-//! defaults to the scheme's (80, 443). A TCP endpoint pattern is
+//! be `*` or start with `*.` to match any subdomain (not the bare domain), and
+//! the port defaults to the scheme's (80, 443) or is `*` for any. A TCP endpoint pattern is
 //! `host:port`, where `host` may be `*` or `*.domain` and `port` may be `*`.
 //!
 //! An empty list allows nothing. A destination is allowed only when it matches
@@ -21,7 +21,8 @@ use std::net::IpAddr;
 pub struct OriginPattern {
     scheme: String,
     host: HostPattern,
-    port: u16,
+    /// `None` for `:*`.
+    port: Option<u16>,
 }
 
 /// A parsed `host:port` pattern.
@@ -113,15 +114,18 @@ impl OriginPattern {
             scheme,
             host: HostPattern::parse(host)?,
             port: match port {
-                Some(p) => p.parse().map_err(|_| format!("'{text}': bad port '{p}'"))?,
-                None => default,
+                Some("*") => None,
+                Some(p) => Some(p.parse().map_err(|_| format!("'{text}': bad port '{p}'"))?),
+                None => Some(default),
             },
         })
     }
 
     /// Whether a request to `scheme://host:port` matches.
     pub fn matches(&self, scheme: &str, host: &str, port: u16) -> bool {
-        self.scheme.eq_ignore_ascii_case(scheme) && self.port == port && self.host.matches(host)
+        self.scheme.eq_ignore_ascii_case(scheme)
+            && self.port.is_none_or(|p| p == port)
+            && self.host.matches(host)
     }
 }
 
@@ -331,6 +335,9 @@ mod tests {
         assert!(OriginPattern::parse("x.com").is_err());
         assert!(OriginPattern::parse("https://a.*.com").is_err());
         assert!(OriginPattern::parse("https://user@x.com").is_err());
+        let any_port = OriginPattern::parse("http://127.0.0.1:*").unwrap();
+        assert!(any_port.matches("http", "127.0.0.1", 9000));
+        assert!(!any_port.matches("https", "127.0.0.1", 9000));
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct HostState {
     /// a chunk of a streamed body). The deadline counts from here, so a long
     /// transfer lives while bytes flow and a stuck guest is stopped.
     pub(crate) last_progress: std::time::Instant,
+    /// Why outbound requests of this call were denied, to tell the caller.
+    pub(crate) http_denials: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl HostState {
@@ -103,7 +105,9 @@ impl HostState {
                 .map_err(|e| anyhow::anyhow!("cannot lend {}: {e}", folder.host.display()))?;
         }
         let wasi = builder.build();
-        let http_hooks = crate::capabilities::HttpHooks::new(context.http.clone());
+        let http_denials = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let http_hooks =
+            crate::capabilities::HttpHooks::new(context.http.clone(), http_denials.clone());
         Ok(HostState {
             wasi,
             table: ResourceTable::new(),
@@ -120,7 +124,13 @@ impl HostState {
             stdout,
             stderr,
             last_progress: std::time::Instant::now(),
+            http_denials,
         })
+    }
+
+    /// What the host denied this call (outbound requests), for error messages.
+    pub fn denials(&self) -> Vec<String> {
+        self.http_denials.lock().unwrap().clone()
     }
 
     /// Records progress: the deadline starts again from now.

@@ -114,6 +114,10 @@ impl Service {
         });
         let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let http = match HttpPolicy::new(&config.name, &caps.http, &config.grants.http) {
+            Ok(h) => h,
+            Err(reason) => return fail(reason),
+        };
         let tcp = match TcpPolicy::new(&config.name, &caps.tcp, &config.grants.tcp).await {
             Ok(t) => t,
             Err(reason) => return fail(reason),
@@ -139,7 +143,7 @@ impl Service {
                     slot: config.name.clone(),
                     settings: Arc::new(settings),
                     state,
-                    http: Arc::new(HttpPolicy::deny_all(&config.name)),
+                    http: Arc::new(http),
                     tcp: Arc::new(tcp),
                     folder,
                 },

@@ -183,8 +183,17 @@ impl Service {
             .driver
             .instantiate_lending(&self.runtime, b.context.clone(), &lent)
             .await?;
-        let result = call.call(verb, &params).await?;
-        domains::result_to_json(&result, verb.result.as_ref())
+        let result = call.call(verb, &params).await;
+        let denials = call.store.data().denials();
+        let outcome = result.and_then(|r| domains::result_to_json(&r, verb.result.as_ref()));
+        outcome.map_err(|mut e| {
+            // The driver saw only "request denied": say what the host refused.
+            if !denials.is_empty() {
+                e.message
+                    .push_str(&format!(" (the host refused: {})", denials.join("; ")));
+            }
+            e
+        })
     }
 
     /// `put` with a streamed body.

@@ -2,7 +2,9 @@
 //! the sandbox let it do. Asks for a read-write folder and any TCP endpoint,
 //! so the slot's grants decide.
 //!
-//! Commands: `read PATH`, `write PATH TEXT`, `connect HOST:PORT`, `env`.
+//! Commands: `read PATH`, `write PATH TEXT`, `connect HOST:PORT`, `env`,
+//! `http URL` (standard `wasi:http`, following up to 3 redirects itself, as
+//! guest HTTP clients do).
 
 use paddock_sdk::db::*;
 use std::io::{Read, Write};
@@ -50,9 +52,66 @@ fn probe(command: &str) -> Result<String> {
                 .map_err(|e| denied(&format!("read from {addr}"), e))?;
             Ok(greeting)
         }
+        (Some("http"), Some(url), None) => http_get(url, 3),
         (Some("env"), None, None) => Ok(format!("{} variables", std::env::vars().count())),
         _ => Err(Error::invalid_input(format!("unknown probe '{command}'"))),
     }
+}
+
+/// GET `url` with `wasi:http`; answers `STATUS BODY`.
+fn http_get(url: &str, redirects_left: u32) -> Result<String> {
+    use wasi::http::types::{Fields, Method, OutgoingRequest, Scheme};
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| Error::invalid_input("url"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_method(&Method::Get);
+    let _ = request.set_scheme(Some(&if scheme == "https" {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    }));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some(path));
+    let pending = wasi::http::outgoing_handler::handle(request, None)
+        .map_err(|e| denied(&format!("http {url}"), format!("{e:?}")))?;
+    pending.subscribe().block();
+    let response = pending
+        .get()
+        .ok_or_else(|| Error::unavailable("no response", None))?
+        .map_err(|_| Error::unavailable("response taken twice", None))?
+        .map_err(|e| denied(&format!("http {url}"), format!("{e:?}")))?;
+    let status = response.status();
+    if (300..400).contains(&status) && redirects_left > 0 {
+        let location = response
+            .headers()
+            .get("location")
+            .into_iter()
+            .next()
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .ok_or_else(|| Error::vendor(status.to_string(), "redirect without a location"))?;
+        drop(response);
+        return http_get(&location, redirects_left - 1);
+    }
+    let body = response
+        .consume()
+        .map_err(|_| Error::unavailable("no body", None))?;
+    let stream = body
+        .stream()
+        .map_err(|_| Error::unavailable("no body stream", None))?;
+    let mut bytes = Vec::new();
+    loop {
+        match stream.blocking_read(64 * 1024) {
+            Ok(chunk) => bytes.extend(chunk),
+            Err(wasi::io::streams::StreamError::Closed) => break,
+            Err(e) => return Err(Error::unavailable(format!("body: {e:?}"), None)),
+        }
+    }
+    Ok(format!("{status} {}", String::from_utf8_lossy(&bytes)))
 }
 
 impl Driver for Probe {
@@ -65,6 +124,7 @@ impl Driver for Probe {
             description: "Test driver that probes the sandbox".into(),
             settings: vec![],
             capabilities: Capabilities::none()
+                .with_http(["http://*:*"])
                 .with_tcp(["*:*"])
                 .with_folder(FolderAccess::ReadWrite),
             concurrency: Concurrency::Parallel,
