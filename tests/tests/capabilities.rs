@@ -257,3 +257,118 @@ fn a_granted_name_never_reaches_loopback_through_a_wildcard() {
         "200 hello"
     );
 }
+
+/// An HTTP server on loopback that records the `authorization` header of each
+/// request out of band (never echoing it back to the driver).
+fn recording_server() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = std::io::Read::read(&mut stream, &mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let auth = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .starts_with("authorization:")
+                        .then(|| l[14..].trim().to_string())
+                })
+                .unwrap_or_default();
+            let _ = tx.send(auth);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (port, rx)
+}
+
+const SECRET: &str = "s3cr3t-value-never-in-guest-memory";
+
+#[test]
+fn secrets_are_substituted_only_in_headers_to_granted_origins_and_never_leak() {
+    use base64::Engine as _;
+    let (port, received) = recording_server();
+    let (other, other_received) = recording_server();
+    let toml = format!(
+        "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://127.0.0.1:{port}\"]\nsecrets = [\"PROBE_TOKEN\"]\n"
+    );
+    let d = Daemon::builder()
+        .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+        .env("DB_DRIVER", "probe_db")
+        .env("PROBE_TOKEN", SECRET)
+        .env("OTHER_TOKEN", "other-secret-not-granted")
+        .file("paddock.toml", &toml)
+        .start();
+    let mut answers = Vec::new();
+
+    // The granted host gets the value; the driver only ever held the placeholder.
+    let ok = probe(
+        &d,
+        &format!("http http://127.0.0.1:{port}/x Bearer {{{{secret:PROBE_TOKEN}}}}"),
+    )
+    .unwrap();
+    assert_eq!(ok, "200 ok");
+    assert_eq!(received.recv().unwrap(), format!("Bearer {SECRET}"));
+    answers.push(ok);
+
+    // A secret the slot does not grant.
+    let e = probe(
+        &d,
+        &format!("http http://127.0.0.1:{port}/x {{{{secret:OTHER_TOKEN}}}}"),
+    )
+    .unwrap_err();
+    assert!(
+        message(&e).contains("secrets = [\\\"OTHER_TOKEN\\\"]")
+            || message(&e).contains("secrets = [\"OTHER_TOKEN\"]"),
+        "{e}"
+    );
+    answers.push(e.to_string());
+    // The placeholder in the URL of a granted host: refused, not substituted.
+    let e = probe(
+        &d,
+        &format!("http http://127.0.0.1:{port}/x?t={{{{secret:PROBE_TOKEN}}}}"),
+    )
+    .unwrap_err();
+    assert!(message(&e).contains("never in a URL"), "{e}");
+    answers.push(e.to_string());
+    let e = probe(
+        &d,
+        &format!("http http://127.0.0.1:{port}/x?t=%7B%7Bsecret%3APROBE_TOKEN%7D%7D"),
+    )
+    .unwrap_err();
+    answers.push(e.to_string());
+    // The placeholder sent to a host that is not granted: refused before substitution.
+    let e = probe(
+        &d,
+        &format!("http http://127.0.0.1:{other}/x Bearer {{{{secret:PROBE_TOKEN}}}}"),
+    )
+    .unwrap_err();
+    assert!(
+        other_received.try_recv().is_err(),
+        "the other host must not be contacted"
+    );
+    answers.push(e.to_string());
+    assert_eq!(d.get("/health/db").status, 200);
+    answers.push(d.get("/v1/slots").text());
+    answers.push(d.get("/metrics").text());
+
+    let encodings = [
+        SECRET.to_string(),
+        base64::engine::general_purpose::STANDARD.encode(SECRET),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(SECRET),
+    ];
+    let log = d.stderr();
+    for form in &encodings {
+        assert!(!log.contains(form.as_str()), "log leaks {form}");
+        for a in &answers {
+            assert!(!a.contains(form.as_str()), "answer leaks {form}: {a}");
+        }
+    }
+    assert!(
+        received.try_recv().is_err(),
+        "only one request reached the granted host"
+    );
+}

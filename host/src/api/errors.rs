@@ -12,7 +12,7 @@ pub fn error_response(error: &CallError, slot: Option<&str>, verb: Option<&str>)
         StatusCode::from_u16(error.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut body = json!({
         "kind": error.kind,
-        "message": error.message,
+        "message": crate::capabilities::secrets::scrub(&error.message),
     });
     if let Some(slot) = slot {
         body["slot"] = json!(slot);

@@ -52,6 +52,7 @@ pub struct HttpPolicy {
     slot: String,
     allowlist: HttpAllowlist,
     limits: HttpLimits,
+    secrets: super::secrets::SlotSecrets,
 }
 
 impl HttpPolicy {
@@ -61,16 +62,47 @@ impl HttpPolicy {
             slot: slot.to_string(),
             allowlist: HttpAllowlist::default(),
             limits: HttpLimits::default(),
+            secrets: Default::default(),
         }
     }
 
-    /// From the manifest's request and the slot's grant.
-    pub fn new(slot: &str, requested: &[String], granted: &[String]) -> Result<Self, String> {
+    /// From the manifest's request and the slot's grant, with the secrets
+    /// the slot's requests may carry.
+    pub fn new(
+        slot: &str,
+        requested: &[String],
+        granted: &[String],
+        secrets: super::secrets::SlotSecrets,
+    ) -> Result<Self, String> {
         Ok(HttpPolicy {
             slot: slot.to_string(),
             allowlist: HttpAllowlist::new(requested, granted)?,
             limits: HttpLimits::default(),
+            secrets,
         })
+    }
+
+    /// Substitutes secret placeholders in the headers of a request that
+    /// passed [`HttpPolicy::check`]; refuses placeholders anywhere else.
+    fn inject_secrets(&self, parts: &mut http::request::Parts) -> Result<(), String> {
+        if super::secrets::has_placeholder(&parts.uri.to_string()) {
+            return Err(format!(
+                "outbound HTTP to {} denied: secret placeholders are substituted only in headers, never in a URL",
+                parts.uri.authority().map(|a| a.as_str()).unwrap_or("?")
+            ));
+        }
+        for value in parts.headers.values_mut() {
+            let Ok(text) = value.to_str() else { continue };
+            if !super::secrets::has_placeholder(text) {
+                continue;
+            }
+            let substituted = self.secrets.substitute(text)?;
+            let mut header = http::HeaderValue::from_str(&substituted)
+                .map_err(|_| "a secret's value is not a valid header value".to_string())?;
+            header.set_sensitive(true);
+            *value = header;
+        }
+        Ok(())
     }
 
     /// `Ok` when the request may go out; the reason, naming the grant to add, otherwise.
@@ -181,11 +213,17 @@ impl WasiHttpHooks for HttpHooks {
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
-        if let Err(reason) = self.policy.check(request.uri()) {
+        let (mut parts, body) = request.into_parts();
+        let verdict = self
+            .policy
+            .check(&parts.uri)
+            .and_then(|()| self.policy.inject_secrets(&mut parts));
+        if let Err(reason) = verdict {
             tracing::warn!(target: "paddock::capability", slot = %self.policy.slot, "{reason}");
             self.denials.lock().unwrap().push(reason);
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
+        let request = http::Request::from_parts(parts, body);
         let policy = self.policy.clone();
         Box::new(async move {
             let response = send(&policy, request, options).await?;

@@ -6,6 +6,7 @@ mod folder;
 mod http;
 pub mod net_policy;
 mod output;
+pub mod secrets;
 mod settings;
 mod state;
 mod tcp;

@@ -146,7 +146,11 @@ fn print_outcome(outcome: Result<Value, CallError>) -> u8 {
             exit::OK
         }
         Err(e) => {
-            eprintln!("error: {}: {}", e.kind, e.message);
+            eprintln!(
+                "error: {}: {}",
+                e.kind,
+                crate::capabilities::secrets::scrub(&e.message)
+            );
             exit::CALL_FAILED
         }
     }

@@ -167,9 +167,10 @@ fn init_logging(default_level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("PADDOCK_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Every log line passes the secret scrubber on its way out.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(crate::capabilities::secrets::ScrubbingWriter);
     if std::env::var("PADDOCK_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {

@@ -1,6 +1,7 @@
 //! Loading drivers from the plugins folder and binding slots to them.
 
 use super::{Binding, Service, Slot, builtin_domain};
+use crate::capabilities::secrets::SlotSecrets;
 use crate::capabilities::{HttpPolicy, SlotFolder, SlotState, TcpPolicy};
 use crate::runtime::{CallContext, Domain, Driver};
 use paddock_config::{Config, SlotConfig};
@@ -114,7 +115,16 @@ impl Service {
         });
         let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let http = match HttpPolicy::new(&config.name, &caps.http, &config.grants.http) {
+        let secrets = match SlotSecrets::new(
+            &config.name,
+            &caps.secrets,
+            &config.grants.secrets,
+            &self.config.env,
+        ) {
+            Ok(s) => s,
+            Err(reason) => return fail(reason),
+        };
+        let http = match HttpPolicy::new(&config.name, &caps.http, &config.grants.http, secrets) {
             Ok(h) => h,
             Err(reason) => return fail(reason),
         };

@@ -3,7 +3,7 @@
 //! so the slot's grants decide.
 //!
 //! Commands: `read PATH`, `write PATH TEXT`, `connect HOST:PORT`, `env`,
-//! `http URL` (standard `wasi:http`, following up to 3 redirects itself, as
+//! `http URL [AUTHORIZATION]` (standard `wasi:http`, following up to 3 redirects itself, as
 //! guest HTTP clients do).
 
 use paddock_sdk::db::*;
@@ -52,14 +52,15 @@ fn probe(command: &str) -> Result<String> {
                 .map_err(|e| denied(&format!("read from {addr}"), e))?;
             Ok(greeting)
         }
-        (Some("http"), Some(url), None) => http_get(url, 3),
+        (Some("http"), Some(url), auth) => http_get(url, auth, 3),
         (Some("env"), None, None) => Ok(format!("{} variables", std::env::vars().count())),
         _ => Err(Error::invalid_input(format!("unknown probe '{command}'"))),
     }
 }
 
-/// GET `url` with `wasi:http`; answers `STATUS BODY`.
-fn http_get(url: &str, redirects_left: u32) -> Result<String> {
+/// GET `url` with `wasi:http` (with an `authorization` header when given);
+/// answers `STATUS BODY`.
+fn http_get(url: &str, auth: Option<&str>, redirects_left: u32) -> Result<String> {
     use wasi::http::types::{Fields, Method, OutgoingRequest, Scheme};
     let (scheme, rest) = url
         .split_once("://")
@@ -68,7 +69,13 @@ fn http_get(url: &str, redirects_left: u32) -> Result<String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let request = OutgoingRequest::new(Fields::new());
+    let headers = Fields::new();
+    if let Some(auth) = auth {
+        headers
+            .append("authorization", auth.as_bytes())
+            .map_err(|e| Error::invalid_input(format!("header: {e:?}")))?;
+    }
+    let request = OutgoingRequest::new(headers);
     let _ = request.set_method(&Method::Get);
     let _ = request.set_scheme(Some(&if scheme == "https" {
         Scheme::Https
@@ -95,7 +102,7 @@ fn http_get(url: &str, redirects_left: u32) -> Result<String> {
             .map(|v| String::from_utf8_lossy(&v).into_owned())
             .ok_or_else(|| Error::vendor(status.to_string(), "redirect without a location"))?;
         drop(response);
-        return http_get(&location, redirects_left - 1);
+        return http_get(&location, auth, redirects_left - 1);
     }
     let body = response
         .consume()
@@ -125,6 +132,7 @@ impl Driver for Probe {
             settings: vec![],
             capabilities: Capabilities::none()
                 .with_http(["http://*:*"])
+                .with_secrets(["PROBE_TOKEN", "OTHER_TOKEN"])
                 .with_tcp(["*:*"])
                 .with_folder(FolderAccess::ReadWrite),
             concurrency: Concurrency::Parallel,
