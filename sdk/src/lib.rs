@@ -28,6 +28,7 @@ pub mod db;
 pub mod deploy;
 mod error;
 mod manifest;
+pub mod names;
 pub mod settings;
 pub mod state;
 pub mod storage;

@@ -133,26 +133,6 @@ impl Store for MemoryStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_keys_honour_prefix_after_and_limit() {
-        let mut s = MemoryStore::new();
-        for k in ["a/1", "a/2", "a/3", "b/1", "a"] {
-            s.set(k, b"x");
-        }
-        assert_eq!(s.keys("a/", None, 10), ["a/1", "a/2", "a/3"]);
-        assert_eq!(s.keys("a/", Some("a/1"), 1), ["a/2"]);
-        assert_eq!(s.keys("a/", Some("0"), 10), ["a/1", "a/2", "a/3"]);
-        assert!(s.keys("a/", Some("a/3"), 10).is_empty());
-        assert_eq!(s.all_keys(""), ["a", "a/1", "a/2", "a/3", "b/1"]);
-        assert!(s.delete("a"));
-        assert!(!s.delete("a"));
-    }
-}
-
 /// The JSON record stored under `key`; a record that does not parse is a
 /// `vendor` error naming the key (the store was written by another version).
 #[cfg(feature = "json")]
@@ -178,4 +158,24 @@ pub fn load_json<T: serde::de::DeserializeOwned>(
 pub fn save_json<T: serde::Serialize>(store: &mut dyn Store, key: &str, value: &T) {
     let bytes = serde_json::to_vec(value).expect("records serialise to JSON");
     store.set(key, &bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_keys_honour_prefix_after_and_limit() {
+        let mut s = MemoryStore::new();
+        for k in ["a/1", "a/2", "a/3", "b/1", "a"] {
+            s.set(k, b"x");
+        }
+        assert_eq!(s.keys("a/", None, 10), ["a/1", "a/2", "a/3"]);
+        assert_eq!(s.keys("a/", Some("a/1"), 1), ["a/2"]);
+        assert_eq!(s.keys("a/", Some("0"), 10), ["a/1", "a/2", "a/3"]);
+        assert!(s.keys("a/", Some("a/3"), 10).is_empty());
+        assert_eq!(s.all_keys(""), ["a", "a/1", "a/2", "a/3", "b/1"]);
+        assert!(s.delete("a"));
+        assert!(!s.delete("a"));
+    }
 }

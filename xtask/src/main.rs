@@ -152,11 +152,11 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         cmd.env("PADDOCK_TEST_PYTHON", python);
     }
     run(&mut cmd)?;
-    // Drivers' own unit tests, natively.
+    // The SDK's and the drivers' own unit tests, natively.
     let plugins = crates_in(&root.join("plugins"))?;
     if !plugins.is_empty() {
         let mut cmd = cargo();
-        cmd.args(["test", "--lib"]);
+        cmd.args(["test", "--lib", "-p", "paddock-sdk"]);
         for name in &plugins {
             cmd.args(["-p", name]);
         }

@@ -66,13 +66,7 @@ pub struct TableDef {
 /// Table and column names: SQL identifiers, which also keeps `/` out of the
 /// state keys.
 pub fn check_ident(what: &str, name: &str) -> Result<()> {
-    let mut chars = name.chars();
-    let ok = name.len() <= 63
-        && chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
+    if paddock_sdk::names::is_identifier(name, 63) {
         Ok(())
     } else {
         Err(Error::invalid_input(format!(

@@ -23,13 +23,7 @@ pub fn check_project(name: &str) -> Result<()> {
 
 /// POSIX-style names: a letter or `_`, then letters, digits or `_`.
 pub fn check_env_name(name: &str) -> Result<()> {
-    let mut chars = name.chars();
-    let ok = name.len() <= 256
-        && chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
+    if paddock_sdk::names::is_identifier(name, 256) {
         Ok(())
     } else {
         Err(Error::invalid_input(format!(
