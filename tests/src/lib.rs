@@ -439,6 +439,16 @@ impl Daemon {
         Reply::read(request.send().expect("the daemon answers"))
     }
 
+    /// `POST path` with `body` as a raw `application/octet-stream` body (the
+    /// streamed form of `storage put`; arguments go in the query string).
+    pub fn post_raw(&self, path: &str, body: impl Into<reqwest::blocking::Body>) -> Reply {
+        self.send(
+            self.request(Method::POST, path)
+                .header("content-type", "application/octet-stream")
+                .body(body.into()),
+        )
+    }
+
     /// `GET path`.
     pub fn get(&self, path: &str) -> Reply {
         self.send(self.request(Method::GET, path))

@@ -469,17 +469,14 @@ fn new_scaffolds_a_driver_that_builds_inspects_and_serves() {
     };
     let dir = tempfile::tempdir().unwrap();
     let crate_dir = dir.path().join("my_store");
-    let out = cli(
-        dir.path(),
-        &[
-            "new",
-            "storage",
-            "my_store",
-            "--dir",
-            crate_dir.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let new_args = [
+        "new",
+        "storage",
+        "my_store",
+        "--dir",
+        crate_dir.to_str().unwrap(),
+    ];
+    let out = cli(dir.path(), &new_args, &[]);
     assert_eq!(out.code, 0, "{out:?}");
     assert_contains(&out.stdout, &["storage driver 'my_store'"]);
     for file in [
@@ -491,17 +488,7 @@ fn new_scaffolds_a_driver_that_builds_inspects_and_serves() {
         assert!(crate_dir.join(file).is_file(), "{file} was not created");
     }
     // Scaffolding into an existing folder is refused.
-    let again = cli(
-        dir.path(),
-        &[
-            "new",
-            "storage",
-            "my_store",
-            "--dir",
-            crate_dir.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let again = cli(dir.path(), &new_args, &[]);
     assert_eq!(again.code, 2, "{again:?}");
 
     // Shared target folder: dependencies are built once across runs.

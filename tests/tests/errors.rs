@@ -30,13 +30,9 @@ fn unknown_slot() {
 #[test]
 fn raw_put_to_an_unknown_slot_is_unknown_slot() {
     let d = Daemon::start();
-    let reply = d.send(
-        d.request(
-            Method::POST,
-            "/tools/domains/archive/put?container=default&key=k",
-        )
-        .header("content-type", "application/octet-stream")
-        .body(b"bytes".to_vec()),
+    let reply = d.post_raw(
+        "/tools/domains/archive/put?container=default&key=k",
+        b"bytes".to_vec(),
     );
     let e = assert_error(&reply, 404, "unknown-slot");
     assert_contains(message(&e), &["'archive'"]);
@@ -285,13 +281,9 @@ fn driver_not_found_and_driver_of_another_domain() {
         (Some("storage"), Some("list_containers"))
     );
     // A raw put is refused the same way before any byte is read.
-    let reply = d.send(
-        d.request(
-            Method::POST,
-            "/tools/domains/storage/put?container=default&key=k",
-        )
-        .header("content-type", "application/octet-stream")
-        .body(vec![0u8; 1024]),
+    let reply = d.post_raw(
+        "/tools/domains/storage/put?container=default&key=k",
+        vec![0u8; 1024],
     );
     assert_error(&reply, 503, "driver-unavailable");
 

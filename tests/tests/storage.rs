@@ -503,13 +503,9 @@ fn raw_streamed_put_of_5_mib_and_byte_exact_get() {
     // No content-length: the body is sent chunked and streamed into the driver.
     let body = reqwest::blocking::Body::new(std::io::Cursor::new(data.clone()));
     let put = d
-        .send(
-            d.request(
-                Method::POST,
-                "/tools/domains/storage/put?container=default&key=big/blob.bin&meta.origin=it&meta.run=1",
-            )
-            .header("content-type", "application/octet-stream")
-            .body(body),
+        .post_raw(
+            "/tools/domains/storage/put?container=default&key=big/blob.bin&meta.origin=it&meta.run=1",
+            body,
         )
         .expect_status(200)
         .json();
@@ -555,13 +551,9 @@ fn raw_streamed_put_of_5_mib_and_byte_exact_get() {
     assert_eq!(got.header("content-type").as_deref(), Some("text/csv"));
 
     // A raw put with a bad key is refused with the driver's reason.
-    let r = d.send(
-        d.request(
-            Method::POST,
-            "/tools/domains/storage/put?container=default&key=/abs",
-        )
-        .header("content-type", "application/octet-stream")
-        .body(b"x".to_vec()),
+    let r = d.post_raw(
+        "/tools/domains/storage/put?container=default&key=/abs",
+        b"x".to_vec(),
     );
     let e = assert_error(&r, 400, "invalid-input");
     assert_contains(message(&e), &["must not start with '/'"]);
