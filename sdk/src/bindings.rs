@@ -14,6 +14,7 @@ pub mod common {
                 import paddock:driver/types@0.1.0;
                 import paddock:driver/settings@0.1.0;
                 import paddock:driver/state@0.1.0;
+                import paddock:driver/secrets@0.1.0;
                 import paddock:driver/body@0.1.0;
             }
         ",
@@ -32,6 +33,7 @@ pub mod db {
             "paddock:driver/types@0.1.0": crate::bindings::common::paddock::driver::types,
             "paddock:driver/settings@0.1.0": crate::bindings::common::paddock::driver::settings,
             "paddock:driver/state@0.1.0": crate::bindings::common::paddock::driver::state,
+            "paddock:driver/secrets@0.1.0": crate::bindings::common::paddock::driver::secrets,
         },
         pub_export_macro: true,
         export_macro_name: "export_db_driver",
@@ -48,6 +50,7 @@ pub mod deploy {
             "paddock:driver/types@0.1.0": crate::bindings::common::paddock::driver::types,
             "paddock:driver/settings@0.1.0": crate::bindings::common::paddock::driver::settings,
             "paddock:driver/state@0.1.0": crate::bindings::common::paddock::driver::state,
+            "paddock:driver/secrets@0.1.0": crate::bindings::common::paddock::driver::secrets,
         },
         pub_export_macro: true,
         export_macro_name: "export_deploy_driver",
@@ -64,6 +67,7 @@ pub mod storage {
             "paddock:driver/types@0.1.0": crate::bindings::common::paddock::driver::types,
             "paddock:driver/settings@0.1.0": crate::bindings::common::paddock::driver::settings,
             "paddock:driver/state@0.1.0": crate::bindings::common::paddock::driver::state,
+            "paddock:driver/secrets@0.1.0": crate::bindings::common::paddock::driver::secrets,
             "paddock:driver/body@0.1.0": crate::bindings::common::paddock::driver::body,
         },
         pub_export_macro: true,

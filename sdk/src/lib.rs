@@ -27,8 +27,11 @@ pub mod bindings;
 pub mod db;
 pub mod deploy;
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 mod manifest;
 pub mod names;
+pub mod secrets;
 pub mod settings;
 pub mod state;
 pub mod storage;

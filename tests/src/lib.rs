@@ -326,8 +326,9 @@ fn wait_ready(child: &mut Child, base: &str) -> Result<(), String> {
         if let Some(status) = child.try_wait().expect("polling the daemon") {
             return Err(format!("it exited with {status}"));
         }
+        // 401: up, and asking for an API token.
         if let Ok(r) = probe.get(format!("{base}/health")).send()
-            && r.status().is_success()
+            && (r.status().is_success() || r.status() == 401)
         {
             return Ok(());
         }

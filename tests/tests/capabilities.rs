@@ -372,3 +372,81 @@ fn secrets_are_substituted_only_in_headers_to_granted_origins_and_never_leak() {
         "only one request reached the granted host"
     );
 }
+
+#[test]
+fn reveal_signing_and_secret_hosts_each_need_their_own_grant() {
+    let (port, received) = recording_server();
+    let (other, other_received) = recording_server();
+    let start = |extra: &str| {
+        let toml = format!(
+            "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://127.0.0.1:{port}\", \"http://127.0.0.1:{other}\"]\nsecrets = [\"PROBE_TOKEN\"]\n{extra}"
+        );
+        Daemon::builder()
+            .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+            .env("DB_DRIVER", "probe_db")
+            .env("PROBE_TOKEN", SECRET)
+            .env("OTHER_TOKEN", "other-secret-not-granted")
+            .file("paddock.toml", &toml)
+            .start()
+    };
+    let d = start("");
+    let mut answers = Vec::new();
+
+    // reveal: granted as a secret is not enough.
+    let e = probe(&d, "reveal PROBE_TOKEN").unwrap_err();
+    assert!(message(&e).contains("reveal = [\"PROBE_TOKEN\"]"), "{e}");
+    answers.push(e.to_string());
+    let e = probe(&d, "reveal OTHER_TOKEN").unwrap_err();
+    assert!(message(&e).contains("not lent"), "{e}");
+    answers.push(e.to_string());
+
+    // SigV4 with a credential whose secret key is not granted: refused
+    // before anything is sent.
+    let url = format!("http://127.0.0.1:{port}/bucket/key");
+    let e = probe(&d, &format!("sign {url} PROBE_TOKEN OTHER_TOKEN")).unwrap_err();
+    assert!(
+        message(&e).contains("signing denied") && message(&e).contains("OTHER_TOKEN"),
+        "{e}"
+    );
+    assert!(received.try_recv().is_err(), "nothing may be sent unsigned");
+    answers.push(e.to_string());
+    // With granted secrets the host signs; the guest never saw the key.
+    let ok = probe(&d, &format!("sign {url} PROBE_TOKEN PROBE_TOKEN")).unwrap();
+    assert_eq!(ok, "200 ok");
+    let auth = received.recv().unwrap();
+    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential="), "{auth}");
+    assert!(auth.contains("/us-east-1/s3/aws4_request"), "{auth}");
+    answers.push(ok);
+    assert_eq!(d.get("/health/db").status, 200);
+    let log = d.stderr();
+    drop(d);
+
+    // secret_hosts narrows where a secret goes; reveal hands it over when granted.
+    let d = start(&format!(
+        "reveal = [\"PROBE_TOKEN\"]\nsecret_hosts = {{ PROBE_TOKEN = [\"http://127.0.0.1:{other}\"] }}\n"
+    ));
+    let e = probe(
+        &d,
+        &format!("http http://127.0.0.1:{port}/x Bearer {{{{secret:PROBE_TOKEN}}}}"),
+    )
+    .unwrap_err();
+    assert!(message(&e).contains("secret_hosts"), "{e}");
+    assert!(received.try_recv().is_err());
+    answers.push(e.to_string());
+    let ok = probe(
+        &d,
+        &format!("http http://127.0.0.1:{other}/x Bearer {{{{secret:PROBE_TOKEN}}}}"),
+    )
+    .unwrap();
+    assert_eq!(ok, "200 ok");
+    assert_eq!(other_received.recv().unwrap(), format!("Bearer {SECRET}"));
+    // Revealed by the operator's choice: the driver gets the value (the
+    // daemon still keeps it out of its logs).
+    let revealed = d.call("db", "query", json!({"sql": "reveal PROBE_TOKEN"}));
+    assert_eq!(revealed.status, 200, "{}", revealed.text());
+    assert!(revealed.text().contains(SECRET));
+    let log = log + &d.stderr();
+    for a in answers.iter().chain(std::iter::once(&log)) {
+        assert!(!a.contains(SECRET), "leaked: {a}");
+    }
+}

@@ -64,14 +64,17 @@ mod select;
 pub use env::Environment;
 pub use error::{ConfigError, Issue, Location};
 pub use files::{
-    DRIVERS_TOML_SECTIONS, DriverEntry, DriversSection, DriversToml, FolderSection, GrantsSection,
-    PaddockToml, ServerSection, SlotSection, parse_drivers_toml, parse_paddock_toml,
+    ApiSection, DRIVERS_TOML_SECTIONS, DriverEntry, DriversSection, DriversToml, FolderSection,
+    GrantsSection, PaddockToml, ServerSection, SlotSection, TokenSection, parse_drivers_toml,
+    parse_paddock_toml,
 };
 pub use interpolate::interpolate;
 pub use model::{
-    Config, DriverSource, FolderAccess, FolderGrant, GrantRequest, Grants, SlotConfig,
+    ApiToken, Config, DriverSource, FolderAccess, FolderGrant, GrantRequest, Grants, SlotConfig,
 };
-pub use resolve::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, Overrides, load, load_from_process, load_in};
+pub use resolve::{
+    API_TOKEN_VAR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, Overrides, load, load_from_process, load_in,
+};
 pub use select::{
     BUILTIN_SLOTS, canonical_slot_name, driver_for_database_type, driver_for_database_url,
     env_var_for_slot, is_valid_name, redact_url,

@@ -25,6 +25,41 @@ pub struct Config {
     pub slots: BTreeMap<String, SlotConfig>,
     /// The variables this was resolved against; secrets and settings fall back to them.
     pub env: Environment,
+    /// Bearer tokens the HTTP API accepts; empty means the API is open,
+    /// which is allowed only on a loopback `listen` address.
+    pub api_tokens: Vec<ApiToken>,
+}
+
+/// A bearer token of the HTTP API and what it may call.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// How the token is named in logs and errors (the token never is).
+    pub name: String,
+    /// The token itself.
+    pub token: String,
+    /// Canonical slot names it may call; `*` is every slot.
+    pub slots: Vec<String>,
+    /// Verbs it may call; `*` is every verb.
+    pub verbs: Vec<String>,
+}
+
+impl ApiToken {
+    /// Whether the token may call `verb` on `slot` (canonical name).
+    pub fn allows(&self, slot: &str, verb: &str) -> bool {
+        let any = |list: &[String], item: &str| list.iter().any(|s| s == "*" || s == item);
+        any(&self.slots, slot) && any(&self.verbs, verb)
+    }
+}
+
+impl std::fmt::Debug for ApiToken {
+    /// Leaves the token out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiToken")
+            .field("name", &self.name)
+            .field("slots", &self.slots)
+            .field("verbs", &self.verbs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -90,6 +125,10 @@ impl SlotConfig {
         let line = match grant {
             GrantRequest::Http(origin) => list("http", &self.grants.http, origin),
             GrantRequest::Secret(name) => list("secrets", &self.grants.secrets, name),
+            GrantRequest::Reveal(name) => {
+                let secrets = list("secrets", &self.grants.secrets, name);
+                format!("{secrets}, {}", list("reveal", &self.grants.reveal, name))
+            }
             GrantRequest::Tcp(addr) => list("tcp", &self.grants.tcp, addr),
             GrantRequest::Folder { path, access } => format!(
                 "folder = {{ path = {}, access = {} }}",
@@ -114,6 +153,8 @@ pub enum GrantRequest {
     Http(String),
     /// A named secret, e.g. `NEON_API_KEY`.
     Secret(String),
+    /// Reading a named secret in plain text.
+    Reveal(String),
     /// TCP to `host:port`.
     Tcp(String),
     /// A folder.
@@ -146,6 +187,7 @@ impl GrantRequest {
             match kind {
                 "http" => return GrantRequest::Http(value.to_owned()),
                 "secret" | "secrets" => return GrantRequest::Secret(value.to_owned()),
+                "reveal" => return GrantRequest::Reveal(value.to_owned()),
                 "tcp" => return GrantRequest::Tcp(value.to_owned()),
                 "folder" => {
                     let (access, path) = match value.split_once(':') {
@@ -192,6 +234,10 @@ pub struct Grants {
     pub http: Vec<String>,
     /// Secret names the driver may use.
     pub secrets: Vec<String>,
+    /// Origins each secret is substituted for, when narrower than `http`.
+    pub secret_hosts: BTreeMap<String, Vec<String>>,
+    /// Secrets the driver may read in plain text (each also in `secrets`).
+    pub reveal: Vec<String>,
     /// `host:port` endpoints the driver may connect to.
     pub tcp: Vec<String>,
     /// A folder the driver may use.
@@ -206,6 +252,8 @@ impl Default for Grants {
         Grants {
             http: Vec::new(),
             secrets: Vec::new(),
+            secret_hosts: BTreeMap::new(),
+            reveal: Vec::new(),
             tcp: Vec::new(),
             folder: None,
             state: true,

@@ -1,6 +1,7 @@
 //! The HTTP API: `POST /tools/domains/{slot}/{verb}`, listings, health and
 //! metrics; and the MCP endpoint `/mcp` ([`crate::mcp`]).
 
+pub mod auth;
 mod errors;
 mod storage;
 
@@ -39,6 +40,10 @@ pub fn router(
         .route("/metrics", get(metrics))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            auth::Tokens::new(&service.config().api_tokens),
+            auth::require,
+        ))
         .with_state(service)
 }
 

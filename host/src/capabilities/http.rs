@@ -12,6 +12,12 @@
 //!   address (or `localhost`).
 //! - Connect and total timeouts, and request and response size limits, bound
 //!   every request.
+//! - Secret placeholders in headers are filled in ([`super::secrets`]) and
+//!   AWS SigV4 signatures added ([`super::signing`]) after the checks.
+//! - Idempotent requests without a body of note (GET, HEAD, DELETE, OPTIONS)
+//!   are retried by the host on connection failures, 429 and 502–504, up to
+//!   [`RETRIES`] times with exponential backoff that honours `Retry-After`;
+//!   other requests are sent once, as their bodies are streamed.
 
 use super::net_policy::{Denial, HttpAllowlist, is_special};
 use bytes::Bytes;
@@ -52,7 +58,7 @@ pub struct HttpPolicy {
     slot: String,
     allowlist: HttpAllowlist,
     limits: HttpLimits,
-    secrets: super::secrets::SlotSecrets,
+    secrets: Arc<super::secrets::SlotSecrets>,
 }
 
 impl HttpPolicy {
@@ -72,7 +78,7 @@ impl HttpPolicy {
         slot: &str,
         requested: &[String],
         granted: &[String],
-        secrets: super::secrets::SlotSecrets,
+        secrets: Arc<super::secrets::SlotSecrets>,
     ) -> Result<Self, String> {
         Ok(HttpPolicy {
             slot: slot.to_string(),
@@ -82,8 +88,14 @@ impl HttpPolicy {
         })
     }
 
+    /// The secrets lent to the slot.
+    pub fn secrets(&self) -> &super::secrets::SlotSecrets {
+        &self.secrets
+    }
+
     /// Substitutes secret placeholders in the headers of a request that
-    /// passed [`HttpPolicy::check`]; refuses placeholders anywhere else.
+    /// passed [`HttpPolicy::check`] and signs it when asked; refuses
+    /// placeholders anywhere else.
     fn inject_secrets(&self, parts: &mut http::request::Parts) -> Result<(), String> {
         if super::secrets::has_placeholder(&parts.uri.to_string()) {
             return Err(format!(
@@ -91,18 +103,20 @@ impl HttpPolicy {
                 parts.uri.authority().map(|a| a.as_str()).unwrap_or("?")
             ));
         }
+        let uri = parts.uri.clone();
+        let to = destination(&uri);
         for value in parts.headers.values_mut() {
             let Ok(text) = value.to_str() else { continue };
             if !super::secrets::has_placeholder(text) {
                 continue;
             }
-            let substituted = self.secrets.substitute(text)?;
+            let substituted = self.secrets.substitute(text, to)?;
             let mut header = http::HeaderValue::from_str(&substituted)
                 .map_err(|_| "a secret's value is not a valid header value".to_string())?;
             header.set_sensitive(true);
             *value = header;
         }
-        Ok(())
+        super::signing::apply(parts, &self.secrets, to)
     }
 
     /// `Ok` when the request may go out; the reason, naming the grant to add, otherwise.
@@ -139,6 +153,22 @@ impl HttpPolicy {
             ));
         }
         Ok(())
+    }
+}
+
+/// Where a request goes.
+fn destination(uri: &http::Uri) -> super::secrets::Destination<'_> {
+    let scheme = uri.scheme_str().unwrap_or("https");
+    super::secrets::Destination {
+        scheme,
+        host: uri.host().unwrap_or_default(),
+        port: uri
+            .port_u16()
+            .unwrap_or(if scheme.eq_ignore_ascii_case("http") {
+                80
+            } else {
+                443
+            }),
     }
 }
 
@@ -235,6 +265,11 @@ impl WasiHttpHooks for HttpHooks {
     }
 }
 
+/// How often an idempotent request is retried after the first attempt.
+pub const RETRIES: u32 = 3;
+/// Largest body an idempotent request may carry and still be retried.
+const REPLAYABLE_BYTES: usize = 1 << 20;
+
 async fn send(
     policy: &HttpPolicy,
     request: http::Request<WasiBody>,
@@ -242,29 +277,23 @@ async fn send(
 ) -> Result<http::Response<WasiBody>, HttpError> {
     let limits = &policy.limits;
     let (parts, body) = request.into_parts();
-    let max_request = limits.max_request_bytes;
-    let mut sent = 0u64;
-    let body_stream = body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
-        sent += chunk.len() as u64;
-        if sent > max_request {
-            return Err(std::io::Error::other(format!(
-                "request body over {max_request} bytes"
-            )));
-        }
-        Ok::<Bytes, std::io::Error>(chunk)
-    });
     let timeout = options
         .and_then(|o| o.first_byte_timeout)
         .unwrap_or(limits.total_timeout)
         .min(limits.total_timeout);
     let url = parts.uri.to_string();
-    let mut builder = CLIENT
-        .request(parts.method, &url)
-        .headers(parts.headers)
-        .timeout(timeout);
-    builder = builder.body(reqwest::Body::wrap_stream(body_stream));
-    let response = builder.send().await.map_err(|e| {
+    let request = |body: reqwest::Body| {
+        CLIENT
+            .request(parts.method.clone(), &url)
+            .headers(parts.headers.clone())
+            .timeout(timeout)
+            .body(body)
+    };
+    let idempotent = matches!(
+        parts.method,
+        http::Method::GET | http::Method::HEAD | http::Method::DELETE | http::Method::OPTIONS
+    );
+    let failed = |e: reqwest::Error| {
         tracing::info!(target: "paddock::capability", slot = %policy.slot, "outbound HTTP to {url} failed: {e}");
         if e.is_timeout() {
             HttpError::ConnectionTimeout
@@ -273,7 +302,51 @@ async fn send(
         } else {
             HttpError::HttpProtocolError
         }
-    })?;
+    };
+    let response = if idempotent {
+        let body = http_body_util::Limited::new(body, REPLAYABLE_BYTES)
+            .collect()
+            .await
+            .map_err(|_| HttpError::HttpRequestBodySize(Some(REPLAYABLE_BYTES as u64)))?
+            .to_bytes();
+        let mut attempt = 0;
+        loop {
+            let result = request(body.clone().into()).send().await;
+            let wait = match &result {
+                Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 503 | 504) => {
+                    Some(retry_after(r.headers()))
+                }
+                Err(e) if e.is_connect() => Some(None),
+                _ => None,
+            };
+            match wait {
+                Some(after) if attempt < RETRIES => {
+                    let delay = backoff(attempt, after);
+                    tracing::info!(target: "paddock::capability", slot = %policy.slot, attempt = attempt + 1, delay_ms = delay.as_millis() as u64, "retrying outbound HTTP to {url}");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                _ => break result.map_err(failed)?,
+            }
+        }
+    } else {
+        let max_request = limits.max_request_bytes;
+        let mut sent = 0u64;
+        let body_stream = body.into_data_stream().map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            sent += chunk.len() as u64;
+            if sent > max_request {
+                return Err(std::io::Error::other(format!(
+                    "request body over {max_request} bytes"
+                )));
+            }
+            Ok::<Bytes, std::io::Error>(chunk)
+        });
+        request(reqwest::Body::wrap_stream(body_stream))
+            .send()
+            .await
+            .map_err(failed)?
+    };
     let mut out = http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         out = out.header(name, value);
@@ -290,4 +363,46 @@ async fn send(
     });
     let body = http_body_util::StreamBody::new(frames.map_err(|e| e)).boxed_unsync();
     out.body(body).map_err(|_| HttpError::HttpProtocolError)
+}
+
+/// A `Retry-After` of whole seconds, if the answer has one.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds = headers
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// The wait before retry `attempt` (0-based): the server's `Retry-After`
+/// when given, else 100 ms doubling; at most 5 s either way.
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    retry_after
+        .unwrap_or(Duration::from_millis(100) * 2u32.pow(attempt))
+        .min(Duration::from_secs(5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_honours_retry_after() {
+        assert_eq!(backoff(0, None), Duration::from_millis(100));
+        assert_eq!(backoff(2, None), Duration::from_millis(400));
+        assert_eq!(
+            backoff(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            backoff(0, Some(Duration::from_secs(60))),
+            Duration::from_secs(5)
+        );
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "3".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+    }
 }

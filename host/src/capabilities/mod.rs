@@ -8,8 +8,10 @@ pub mod net_policy;
 mod output;
 pub mod secrets;
 mod settings;
+pub mod signing;
 mod state;
 mod tcp;
+pub mod vault;
 
 pub use folder::{GUEST_PATH as FOLDER_GUEST_PATH, SlotFolder};
 pub use http::{HttpHooks, HttpPolicy};

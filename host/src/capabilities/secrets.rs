@@ -2,14 +2,18 @@
 //! placeholder in a request header (`Authorization: Bearer
 //! {{secret:VERCEL_TOKEN}}`); the HTTP hook substitutes the value on the way
 //! out, only for secrets the driver asks for *and* the slot grants, and only
-//! on requests that passed the slot's HTTP policy (a secret is bound to the
-//! slot's allowed origins). A placeholder anywhere but a header is refused, so
-//! it cannot be smuggled to a host in a URL.
+//! on requests to the origins the secret is bound to: its `secret_hosts`
+//! grant, else the slot's `http` grant. A placeholder anywhere but a header
+//! is refused, so it cannot be smuggled to a host in a URL. A driver reads a
+//! value in plain text only through `reveal`, for secrets the operator lists
+//! in the slot's `reveal` grant.
 //!
-//! Sources: the process environment and the `.env` file (the environment
-//! wins). Every value the daemon knows is scrubbed from its logs and error
-//! texts, also in base64 and URL-encoded form ([`scrub`]).
+//! Sources, highest first: the process environment, the `.env` file, the
+//! encrypted vault ([`super::vault`]). Every value the daemon knows is
+//! scrubbed from its logs and error texts, also in base64 and URL-encoded
+//! form ([`scrub`]).
 
+use super::net_policy::HttpAllowlist;
 use base64::Engine as _;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -17,32 +21,71 @@ use std::sync::{Arc, RwLock};
 const OPEN: &str = "{{secret:";
 const CLOSE: &str = "}}";
 
+/// One lent secret.
+#[derive(Debug, Clone)]
+struct Lent {
+    value: String,
+    /// Narrower origins than the slot's, from `secret_hosts`.
+    hosts: Option<HttpAllowlist>,
+    /// Whether `reveal` may hand it to the driver.
+    reveal: bool,
+}
+
+/// Where a request goes, for [`SlotSecrets::value_for`].
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// The host name or literal address.
+    pub host: &'a str,
+    /// The port.
+    pub port: u16,
+}
+
 /// The secrets one slot may use.
 #[derive(Debug, Clone, Default)]
 pub struct SlotSecrets {
     slot: String,
-    values: BTreeMap<String, String>,
+    lent: BTreeMap<String, Lent>,
 }
 
 impl SlotSecrets {
-    /// The secrets both requested and granted, with their values from `env`.
-    /// A granted secret that is not set is reported, not silently dropped.
+    /// The secrets both requested and granted, with their values from
+    /// `sources`. A granted secret that is not set is reported, not silently
+    /// dropped.
     pub fn new(
         slot: &str,
-        requested: &[String],
-        granted: &[String],
-        env: &paddock_config::Environment,
+        requested: &Requested<'_>,
+        grants: &paddock_config::Grants,
+        sources: &paddock_config::Environment,
     ) -> Result<Self, String> {
-        let mut values = BTreeMap::new();
+        let mut lent = BTreeMap::new();
         let mut missing = Vec::new();
-        for name in requested.iter().filter(|n| granted.contains(n)) {
-            match env.non_empty(name) {
-                Some(v) => {
-                    register(v);
-                    values.insert(name.clone(), v.to_string());
-                }
-                None => missing.push(name.clone()),
-            }
+        for name in requested
+            .secrets
+            .iter()
+            .filter(|n| grants.secrets.contains(n))
+        {
+            let Some(value) = sources.non_empty(name) else {
+                missing.push(name.clone());
+                continue;
+            };
+            register(value);
+            let hosts = match grants.secret_hosts.get(name) {
+                Some(origins) => Some(
+                    HttpAllowlist::new(requested.http, origins)
+                        .map_err(|e| format!("secret_hosts.{name}: {e}"))?,
+                ),
+                None => None,
+            };
+            lent.insert(
+                name.clone(),
+                Lent {
+                    value: value.to_string(),
+                    hosts,
+                    reveal: grants.reveal.contains(name),
+                },
+            );
         }
         if !missing.is_empty() {
             return Err(format!(
@@ -52,13 +95,47 @@ impl SlotSecrets {
         }
         Ok(SlotSecrets {
             slot: slot.to_string(),
-            values,
+            lent,
         })
     }
 
-    /// Replaces every placeholder in a header value; the reason when a
-    /// placeholder names a secret this slot may not use.
-    pub fn substitute(&self, value: &str) -> Result<String, String> {
+    /// The value of `name` for a request to `to` (which already passed the
+    /// slot's HTTP policy); the reason, naming the grant, when not lent there.
+    pub fn value_for(&self, name: &str, to: Destination<'_>) -> Result<&str, String> {
+        let slot = &self.slot;
+        let lent = self.lent.get(name).ok_or_else(|| {
+            format!(
+                "secret '{name}' is not lent to slot '{slot}': the driver must ask for it and the slot grant it ([slots.{slot}.grants] secrets = [\"{name}\"])"
+            )
+        })?;
+        if let Some(hosts) = &lent.hosts
+            && hosts.check(to.scheme, to.host, to.port).is_err()
+        {
+            return Err(format!(
+                "secret '{name}' is not bound to {}://{}:{} (its [slots.{slot}.grants] secret_hosts entry does not name that origin)",
+                to.scheme, to.host, to.port
+            ));
+        }
+        Ok(&lent.value)
+    }
+
+    /// The value of `name` in plain text, for the driver itself.
+    pub fn reveal(&self, name: &str) -> Result<&str, String> {
+        let slot = &self.slot;
+        match self.lent.get(name) {
+            Some(lent) if lent.reveal => Ok(&lent.value),
+            Some(_) => Err(format!(
+                "secret '{name}' may not be revealed to the driver of slot '{slot}': use a {{{{secret:{name}}}}} header placeholder, or grant it with [slots.{slot}.grants] reveal = [\"{name}\"]"
+            )),
+            None => Err(format!(
+                "secret '{name}' is not lent to slot '{slot}': the driver must ask for it and the slot grant it ([slots.{slot}.grants] secrets = [\"{name}\"], reveal = [\"{name}\"])"
+            )),
+        }
+    }
+
+    /// Replaces every placeholder in a header value of a request to `to`;
+    /// the reason when a placeholder names a secret not lent there.
+    pub fn substitute(&self, value: &str, to: Destination<'_>) -> Result<String, String> {
         let mut out = String::with_capacity(value.len());
         let mut rest = value;
         while let Some(start) = rest.find(OPEN) {
@@ -67,19 +144,21 @@ impl SlotSecrets {
             let end = after
                 .find(CLOSE)
                 .ok_or_else(|| "an unclosed {{secret:…}} placeholder".to_string())?;
-            let name = &after[..end];
-            let secret = self.values.get(name).ok_or_else(|| {
-                format!(
-                    "secret '{name}' is not lent to slot '{}': the driver must ask for it and the slot grant it ([slots.{}.grants] secrets = [\"{name}\"])",
-                    self.slot, self.slot
-                )
-            })?;
-            out.push_str(secret);
+            out.push_str(self.value_for(&after[..end], to)?);
             rest = &after[end + CLOSE.len()..];
         }
         out.push_str(rest);
         Ok(out)
     }
+}
+
+/// What a driver's manifest asks for that bears on secrets.
+#[derive(Debug, Clone, Copy)]
+pub struct Requested<'a> {
+    /// `capabilities.secrets`.
+    pub secrets: &'a [String],
+    /// `capabilities.http`.
+    pub http: &'a [String],
 }
 
 /// Whether `text` holds a placeholder, raw or percent-encoded.
@@ -152,41 +231,97 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ScrubbingWriter {
 /// Shared, so every store of a slot sees the same set.
 pub type SharedSecrets = Arc<SlotSecrets>;
 
+/// `paddock:driver/secrets`: `reveal`, the one way a value enters the guest.
+impl crate::runtime::wit::secrets::Host for crate::runtime::HostState {
+    fn reveal(
+        &mut self,
+        name: String,
+    ) -> wasmtime::Result<Result<String, crate::runtime::wit::types::Error>> {
+        let secrets = self.context.http.secrets();
+        Ok(match secrets.reveal(&name) {
+            Ok(value) => Ok(value.to_string()),
+            Err(reason) => {
+                tracing::warn!(target: "paddock::capability", slot = %self.context.slot, "{reason}");
+                Err(crate::runtime::wit::types::Error::AccessDenied(reason))
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const TO: Destination<'static> = Destination {
+        scheme: "https",
+        host: "api.example.com",
+        port: 443,
+    };
 
     fn slot() -> SlotSecrets {
         let env = paddock_config::Environment::from_map(
             [
                 ("API_TOKEN".to_string(), "tok-123456789".to_string()),
                 ("OTHER".to_string(), "other-secret-value".to_string()),
+                ("NARROW".to_string(), "narrow-secret-value".to_string()),
             ]
             .into(),
         );
-        SlotSecrets::new(
-            "db",
-            &["API_TOKEN".into(), "OTHER".into()],
-            &["API_TOKEN".into()],
-            &env,
-        )
-        .unwrap()
+        let grants = paddock_config::Grants {
+            secrets: vec!["API_TOKEN".into(), "NARROW".into()],
+            secret_hosts: [("NARROW".into(), vec!["https://auth.example.com".into()])].into(),
+            reveal: vec!["NARROW".into()],
+            ..Default::default()
+        };
+        let requested = Requested {
+            secrets: &["API_TOKEN".into(), "OTHER".into(), "NARROW".into()],
+            http: &["https://*.example.com".into()],
+        };
+        SlotSecrets::new("db", &requested, &grants, &env).unwrap()
     }
 
     #[test]
     fn substitutes_only_lent_secrets() {
         let s = slot();
         assert_eq!(
-            s.substitute("Bearer {{secret:API_TOKEN}}").unwrap(),
+            s.substitute("Bearer {{secret:API_TOKEN}}", TO).unwrap(),
             "Bearer tok-123456789"
         );
         assert!(
-            s.substitute("{{secret:OTHER}}")
+            s.substitute("{{secret:OTHER}}", TO)
                 .unwrap_err()
                 .contains("secrets = [\"OTHER\"]")
         );
-        assert!(s.substitute("{{secret:API_TOKEN").is_err());
-        assert_eq!(s.substitute("no placeholder").unwrap(), "no placeholder");
+        assert!(s.substitute("{{secret:API_TOKEN", TO).is_err());
+        assert_eq!(
+            s.substitute("no placeholder", TO).unwrap(),
+            "no placeholder"
+        );
+    }
+
+    #[test]
+    fn secret_hosts_narrow_where_a_secret_goes() {
+        let s = slot();
+        let err = s.substitute("{{secret:NARROW}}", TO).unwrap_err();
+        assert!(err.contains("secret_hosts"), "{err}");
+        let auth = Destination {
+            host: "auth.example.com",
+            ..TO
+        };
+        assert_eq!(
+            s.substitute("{{secret:NARROW}}", auth).unwrap(),
+            "narrow-secret-value"
+        );
+    }
+
+    #[test]
+    fn reveal_needs_its_own_grant() {
+        let s = slot();
+        assert_eq!(s.reveal("NARROW").unwrap(), "narrow-secret-value");
+        let err = s.reveal("API_TOKEN").unwrap_err();
+        assert!(err.contains("reveal = [\"API_TOKEN\"]"), "{err}");
+        assert!(!err.contains("tok-123456789"));
+        assert!(s.reveal("OTHER").unwrap_err().contains("not lent"));
     }
 
     #[test]
@@ -212,13 +347,15 @@ mod tests {
     #[test]
     fn missing_granted_secrets_are_reported_together() {
         let env = paddock_config::Environment::from_map(Default::default());
-        let e = SlotSecrets::new(
-            "s",
-            &["A".into(), "B".into()],
-            &["A".into(), "B".into()],
-            &env,
-        )
-        .unwrap_err();
+        let grants = paddock_config::Grants {
+            secrets: vec!["A".into(), "B".into()],
+            ..Default::default()
+        };
+        let requested = Requested {
+            secrets: &["A".into(), "B".into()],
+            http: &[],
+        };
+        let e = SlotSecrets::new("s", &requested, &grants, &env).unwrap_err();
         assert_eq!(e, "Missing required environment variables: A, B");
     }
 }

@@ -107,6 +107,12 @@ pub async fn slots(args: ConfigArgs, as_json: bool) -> u8 {
                 g.folder.clone().unwrap_or_else(|| "none".into()),
                 g.state
             );
+            if !g.reveal.is_empty() {
+                println!("             revealed: [{}]", g.reveal.join(", "));
+            }
+            for (name, origins) in &g.secret_hosts {
+                println!("             {name} only to: [{}]", origins.join(", "));
+            }
         }
     }
     exit::OK

@@ -6,6 +6,7 @@ mod check;
 mod inspect;
 mod mcp;
 mod new;
+mod secrets;
 mod serve;
 
 use crate::runtime::Driver;
@@ -112,6 +113,9 @@ enum Command {
     New(new::NewArgs),
     /// Serve MCP over stdin/stdout (for MCP clients that start their server).
     Mcp(ConfigArgs),
+    /// Manage the encrypted secrets vault (key from PADDOCK_MASTER_KEY).
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
 }
 
 /// Entry point of the binary.
@@ -158,6 +162,7 @@ pub fn main() -> ExitCode {
             Command::Check(args) => check::run(args).await,
             Command::New(args) => new::run(args),
             Command::Mcp(args) => mcp::run(args).await,
+            Command::Secrets(command) => secrets::run(command),
         }
     });
     ExitCode::from(code)

@@ -192,8 +192,18 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let caller = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<crate::api::auth::Caller>());
+        if let Some(caller) = caller
+            && let Some((slot, verb)) = request.name.split_once('.')
+            && let Err(message) = caller.check(slot, verb)
+        {
+            return Err(ErrorData::invalid_request(message, None));
+        }
         let tools = self.shared.tools();
         tools
             .call(&self.shared.service, &request.name, request.arguments)

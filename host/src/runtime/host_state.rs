@@ -177,6 +177,7 @@ pub(crate) fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     wit::settings::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     wit::state::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    wit::secrets::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     wit::body::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     wit::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)

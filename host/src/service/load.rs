@@ -1,7 +1,7 @@
 //! Loading drivers from the plugins folder and binding slots to them.
 
 use super::{Binding, Service, Slot, builtin_domain};
-use crate::capabilities::secrets::SlotSecrets;
+use crate::capabilities::secrets::{Requested, SlotSecrets};
 use crate::capabilities::{HttpPolicy, SlotFolder, SlotState, TcpPolicy};
 use crate::runtime::{CallContext, Domain, Driver};
 use paddock_config::{Config, SlotConfig};
@@ -115,13 +115,17 @@ impl Service {
         });
         let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
             .then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let requested = Requested {
+            secrets: &caps.secrets,
+            http: &caps.http,
+        };
         let secrets = match SlotSecrets::new(
             &config.name,
-            &caps.secrets,
-            &config.grants.secrets,
-            &self.config.env,
+            &requested,
+            &config.grants,
+            &self.secret_sources,
         ) {
-            Ok(s) => s,
+            Ok(s) => Arc::new(s),
             Err(reason) => return fail(reason),
         };
         let http = match HttpPolicy::new(&config.name, &caps.http, &config.grants.http, secrets) {

@@ -38,6 +38,8 @@ pub struct Service {
     runtime: Runtime,
     cache: crate::runtime::CodeCache,
     config: Config,
+    /// Where secret values come from: the environment over the vault.
+    secret_sources: paddock_config::Environment,
     registry: RwLock<Arc<Registry>>,
     states: Mutex<HashMap<String, Arc<SlotState>>>,
     /// Bumped each time a (re)load installs a new registry.
@@ -51,10 +53,12 @@ impl Service {
     pub async fn start(config: Config, limits: Limits) -> anyhow::Result<Arc<Service>> {
         let runtime = Runtime::new(limits)?;
         let cache = crate::runtime::CodeCache::new(Some(config.data_dir.join("cache")));
+        let secret_sources = secret_sources(&config)?;
         let service = Arc::new(Service {
             runtime,
             cache,
             config,
+            secret_sources,
             registry: RwLock::new(Arc::new(Registry {
                 drivers: BTreeMap::new(),
                 load_errors: Vec::new(),
@@ -66,6 +70,12 @@ impl Service {
         });
         service.reload().await;
         Ok(service)
+    }
+
+    /// The environment laid over the secrets vault: where slots' secret
+    /// values come from.
+    pub fn secret_sources(&self) -> &paddock_config::Environment {
+        &self.secret_sources
     }
 
     /// The configuration the service runs with.
@@ -371,4 +381,26 @@ fn find_verb<'a>(
             ),
         )
     })
+}
+
+/// The process environment and `.env` over the vault's secrets. A vault that
+/// exists must open: a wrong or malformed `PADDOCK_MASTER_KEY` stops the
+/// start with the reason. Without the key a vault is left closed (with a
+/// warning), and secrets only it holds are reported missing.
+fn secret_sources(config: &Config) -> anyhow::Result<paddock_config::Environment> {
+    use crate::capabilities::vault::{MASTER_KEY_VAR, Vault};
+    let path = Vault::path_for(config);
+    let key = config.env.non_empty(MASTER_KEY_VAR);
+    if !path.exists() || key.is_none() {
+        if path.exists() {
+            tracing::warn!(vault = %path.display(), "{MASTER_KEY_VAR} is not set: the secrets vault stays closed, and secrets only it holds are missing");
+        }
+        return Ok(config.env.clone());
+    }
+    let vault = Vault::open(&path, key)?;
+    let mut vars = vault.secrets().clone();
+    for (name, value) in config.env.vars() {
+        vars.insert(name.to_string(), value.to_string());
+    }
+    Ok(paddock_config::Environment::from_map(vars))
 }

@@ -79,6 +79,10 @@ pub struct GrantView {
     pub http: Vec<String>,
     /// Secret names.
     pub secrets: Vec<String>,
+    /// Secrets bound to narrower origins than `http`.
+    pub secret_hosts: std::collections::BTreeMap<String, Vec<String>>,
+    /// Secrets the driver may read in plain text.
+    pub reveal: Vec<String>,
     /// TCP endpoints.
     pub tcp: Vec<String>,
     /// Folder and access.
@@ -115,6 +119,8 @@ impl Registry {
                     granted: GrantView {
                         http: g.http.clone(),
                         secrets: g.secrets.clone(),
+                        secret_hosts: g.secret_hosts.clone(),
+                        reveal: g.reveal.clone(),
                         tcp: g.tcp.clone(),
                         folder: g.folder.as_ref().map(|f| {
                             format!(

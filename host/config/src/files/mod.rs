@@ -13,5 +13,6 @@ pub use drivers::{
     DRIVERS_TOML_SECTIONS, DriverEntry, DriversSection, DriversToml, parse_drivers_toml,
 };
 pub use paddock::{
-    FolderSection, GrantsSection, PaddockToml, ServerSection, SlotSection, parse_paddock_toml,
+    ApiSection, FolderSection, GrantsSection, PaddockToml, ServerSection, SlotSection,
+    TokenSection, parse_paddock_toml,
 };

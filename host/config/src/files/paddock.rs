@@ -10,10 +10,20 @@ use super::walk::{Walker, key_path};
 use crate::error::{ConfigError, Issue, finish};
 use crate::select::{canonical_slot_name, is_valid_name};
 
-const TOP_KEYS: &[&str] = &["server", "slots"];
+const TOP_KEYS: &[&str] = &["server", "slots", "api"];
+const API_KEYS: &[&str] = &["tokens"];
+const TOKEN_KEYS: &[&str] = &["name", "token", "slots", "verbs"];
 const SERVER_KEYS: &[&str] = &["listen", "plugins", "data", "drivers"];
 const SLOT_KEYS: &[&str] = &["driver", "settings", "grants"];
-const GRANT_KEYS: &[&str] = &["http", "secrets", "tcp", "folder", "state"];
+const GRANT_KEYS: &[&str] = &[
+    "http",
+    "secrets",
+    "secret_hosts",
+    "reveal",
+    "tcp",
+    "folder",
+    "state",
+];
 const FOLDER_KEYS: &[&str] = &["path", "access"];
 
 /// `paddock.toml` as written. String values are not yet interpolated.
@@ -25,6 +35,42 @@ pub struct PaddockToml {
     pub server: ServerSection,
     /// `[slots.<name>]`, by canonical slot name (`[slots.database]` is `db`).
     pub slots: BTreeMap<String, SlotSection>,
+    /// `[api]`.
+    pub api: ApiSection,
+}
+
+/// `[api]`: who may call the HTTP API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiSection {
+    /// `[[api.tokens]]`, in file order.
+    pub tokens: Vec<TokenSection>,
+}
+
+/// One `[[api.tokens]]` entry as written.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TokenSection {
+    /// `name = "ci"`: how the token is named in logs (the token never is).
+    pub name: Option<String>,
+    /// `token = "${PADDOCK_CI_TOKEN}"`.
+    pub token: Option<String>,
+    /// `slots = ["storage"]`; unset means every slot.
+    pub slots: Option<Vec<String>>,
+    /// `verbs = ["get", "list"]`; unset means every verb.
+    pub verbs: Option<Vec<String>>,
+    /// The 1-based line of the entry.
+    pub line: usize,
+}
+
+impl std::fmt::Debug for TokenSection {
+    /// Leaves the token out: it may be written in the file itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSection")
+            .field("name", &self.name)
+            .field("slots", &self.slots)
+            .field("verbs", &self.verbs)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[server]`: every key optional.
@@ -62,6 +108,11 @@ pub struct GrantsSection {
     pub http: Vec<String>,
     /// `secrets = ["API_KEY"]`.
     pub secrets: Vec<String>,
+    /// `secret_hosts = { API_KEY = ["https://api.example.com"] }`: the
+    /// origins a secret is substituted for; unset, the slot's `http` grant.
+    pub secret_hosts: BTreeMap<String, Vec<String>>,
+    /// `reveal = ["API_KEY"]`: secrets the driver may read in plain text.
+    pub reveal: Vec<String>,
     /// `tcp = ["127.0.0.1:5432"]`.
     pub tcp: Vec<String>,
     /// `folder = { path = "...", access = "read-only" }` or `folder = "..."`.
@@ -107,6 +158,11 @@ pub(crate) fn parse_partial(
             "slots" => {
                 if let Some(table) = w.table(value, "slots") {
                     slots(&mut w, table, &mut out.slots);
+                }
+            }
+            "api" => {
+                if let Some(table) = w.table(value, "api") {
+                    out.api = api(&mut w, table);
                 }
             }
             other => w.unknown_key(key, &key_path("", other), TOP_KEYS),
@@ -207,10 +263,61 @@ fn grants(w: &mut Walker<'_>, table: &DeTable<'_>, prefix: &str) -> GrantsSectio
         match key.get_ref().as_ref() {
             "http" => out.http = w.string_list(value, &path),
             "secrets" => out.secrets = w.string_list(value, &path),
+            "reveal" => out.reveal = w.string_list(value, &path),
+            "secret_hosts" => {
+                if let Some(hosts) = w.table(value, &path) {
+                    for (name, origins) in hosts.iter() {
+                        let list = w.string_list(origins, &key_path(&path, name.get_ref()));
+                        out.secret_hosts.insert(name.get_ref().to_string(), list);
+                    }
+                }
+            }
             "tcp" => out.tcp = w.string_list(value, &path),
             "state" => out.state = w.bool(value, &path),
             "folder" => out.folder = folder(w, value, &path),
             _ => w.unknown_key(key, &path, GRANT_KEYS),
+        }
+    }
+    out
+}
+
+fn api(w: &mut Walker<'_>, table: &DeTable<'_>) -> ApiSection {
+    let mut out = ApiSection::default();
+    for (key, value) in table.iter() {
+        let path = key_path("api", key.get_ref());
+        match key.get_ref().as_ref() {
+            "tokens" => {
+                let toml::de::DeValue::Array(items) = value.get_ref() else {
+                    w.table(value, &path); // reports the wrong type
+                    continue;
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let item_path = format!("{path}[{i}]");
+                    if let Some(entry) = w.table(item, &item_path) {
+                        let line = w.location(item.span()).line.unwrap_or(1);
+                        out.tokens.push(token(w, entry, &item_path, line));
+                    }
+                }
+            }
+            _ => w.unknown_key(key, &path, API_KEYS),
+        }
+    }
+    out
+}
+
+fn token(w: &mut Walker<'_>, table: &DeTable<'_>, prefix: &str, line: usize) -> TokenSection {
+    let mut out = TokenSection {
+        line,
+        ..TokenSection::default()
+    };
+    for (key, value) in table.iter() {
+        let path = key_path(prefix, key.get_ref());
+        match key.get_ref().as_ref() {
+            "name" => out.name = w.string(value, &path),
+            "token" => out.token = w.string(value, &path),
+            "slots" => out.slots = Some(w.string_list(value, &path)),
+            "verbs" => out.verbs = Some(w.string_list(value, &path)),
+            _ => w.unknown_key(key, &path, TOKEN_KEYS),
         }
     }
     out
@@ -314,12 +421,12 @@ driver = "s3"
         assert_eq!(lines.len(), 3, "{text}");
         assert!(
             lines.contains(
-                &"/app/paddock.toml:6: unknown key `extra`; valid keys here are: server, slots"
+                &"/app/paddock.toml:6: unknown key `extra`; valid keys here are: server, slots, api"
             ),
             "{text}"
         );
         assert!(lines.contains(&"/app/paddock.toml:3: unknown key `server.port`; valid keys here are: listen, plugins, data, drivers"), "{text}");
-        assert!(lines.contains(&"/app/paddock.toml:5: unknown key `slots.db.grants.htp` (did you mean `http`?); valid keys here are: http, secrets, tcp, folder, state"), "{text}");
+        assert!(lines.contains(&"/app/paddock.toml:5: unknown key `slots.db.grants.htp` (did you mean `http`?); valid keys here are: http, secrets, secret_hosts, reveal, tcp, folder, state"), "{text}");
     }
 
     #[test]

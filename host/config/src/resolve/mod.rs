@@ -4,6 +4,7 @@
 //! `config/drivers.toml`, resolve the server settings, resolve every slot,
 //! then report every problem found on the way at once.
 
+mod api;
 mod server;
 mod slots;
 #[cfg(test)]
@@ -18,6 +19,7 @@ use crate::interpolate::Interpolator;
 use crate::model::Config;
 use crate::paths::{absolutize, folder_of};
 
+pub use api::API_TOKEN_VAR;
 pub use server::{DEFAULT_DATA_DIR, DEFAULT_LISTEN};
 
 /// Settings given on the command line. Each wins over its environment
@@ -99,6 +101,13 @@ pub fn load_in(
         &mut interp,
         &mut issues,
     );
+    let api_tokens = api::resolve(
+        paddock.as_ref(),
+        &env,
+        settings.listen,
+        &mut interp,
+        &mut issues,
+    );
     issues.extend(interp.finish());
 
     let config = Config {
@@ -109,6 +118,7 @@ pub fn load_in(
         drivers_file: drivers_file.map(|found| found.path),
         slots,
         env,
+        api_tokens,
     };
     finish(config, issues)
 }

@@ -249,12 +249,35 @@ impl Inputs<'_> {
                 });
             }
         }
+        let named_secret = |key: &str, name: &str, i: usize, issues: &mut Vec<Issue>| {
+            if !secrets.iter().any(|s| s == name) {
+                issues.push(Issue::InvalidValue {
+                    what: format!("{key} grant"),
+                    value: name.to_owned(),
+                    origin: origin(key, i),
+                    expected: format!("grant the secret itself too: secrets = [\"{name}\"]"),
+                });
+            }
+        };
+        let reveal = interp.expand_all(&raw.reveal, |i| origin("reveal", i));
+        for (i, name) in reveal.iter().enumerate() {
+            named_secret("reveal", name, i, issues);
+        }
+        let mut secret_hosts = BTreeMap::new();
+        for (name, origins) in &raw.secret_hosts {
+            named_secret("secret_hosts", name, 0, issues);
+            let key = format!("secret_hosts.{name}");
+            let origins = interp.expand_all(origins, |i| origin(&key, i));
+            secret_hosts.insert(name.clone(), origins);
+        }
         let folder = raw.folder.as_ref().and_then(|folder| {
             self.folder(file, &folder.path, folder.access.as_deref(), interp, issues)
         });
         Grants {
             http,
             secrets,
+            secret_hosts,
+            reveal,
             tcp,
             folder,
             state: raw.state.unwrap_or(true),

@@ -528,7 +528,7 @@ fn server_settings_priority() {
     let f = Fixture::new();
     f.write(
         "conf/paddock.toml",
-        "[server]\nlisten = \"0.0.0.0:9000\"\ndata = \"state\"\n",
+        "[server]\nlisten = \"127.0.0.2:9000\"\ndata = \"state\"\n",
     );
     let file_only = Overrides {
         config: Some(PathBuf::from("conf/paddock.toml")),
@@ -536,7 +536,7 @@ fn server_settings_priority() {
     };
     // File over defaults; file paths relative to the file; plugins follow data.
     let config = f.load_with(&file_only, &[]).unwrap();
-    assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(config.listen.to_string(), "127.0.0.2:9000");
     assert_eq!(config.data_dir, f.path().join("conf/state"));
     assert_eq!(config.plugins_dir, f.path().join("conf/state/plugins"));
 
@@ -661,4 +661,87 @@ fn a_toml_syntax_error_stops_only_that_file() {
     );
     assert!(lines[0].contains("invalid TOML"), "{text}");
     assert!(lines[1].starts_with("unsupported DATABASE_TYPE"), "{text}");
+}
+
+#[test]
+fn api_tokens_come_from_the_file_and_the_environment() {
+    let fx = Fixture::new();
+    fx.write(
+        "paddock.toml",
+        r#"
+[[api.tokens]]
+name = "ci"
+token = "${CI_TOKEN}"
+slots = ["database"]
+verbs = ["query", "migrate"]
+"#,
+    );
+    let config = fx.ok(&[
+        ("CI_TOKEN", "ci-token-0123456789abcdef"),
+        ("PADDOCK_API_TOKEN", "admin-token-0123456789"),
+    ]);
+    let names: Vec<&str> = config.api_tokens.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["PADDOCK_API_TOKEN", "ci"]);
+    let ci = &config.api_tokens[1];
+    assert!(ci.allows("db", "query"));
+    assert!(!ci.allows("db", "drop-branch"));
+    assert!(!ci.allows("storage", "query"));
+    assert!(config.api_tokens[0].allows("storage", "put"));
+    assert!(
+        !format!("{ci:?}").contains("ci-token"),
+        "Debug must not show the token"
+    );
+}
+
+#[test]
+fn a_network_listen_address_needs_tokens() {
+    let fx = Fixture::new();
+    let err = fx
+        .load(&[("PADDOCK_LISTEN", "0.0.0.0:7001")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("0.0.0.0:7001") && err.contains("PADDOCK_API_TOKEN"),
+        "{err}"
+    );
+    let config = fx.ok(&[
+        ("PADDOCK_LISTEN", "0.0.0.0:7001"),
+        ("PADDOCK_API_TOKEN", "admin-token-0123456789"),
+    ]);
+    assert_eq!(config.api_tokens.len(), 1);
+}
+
+#[test]
+fn short_tokens_are_refused_without_showing_them() {
+    let fx = Fixture::new();
+    let err = fx
+        .load(&[("PADDOCK_API_TOKEN", "short")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at least 16"), "{err}");
+    assert!(!err.contains("short\""), "{err}");
+}
+
+#[test]
+fn reveal_and_secret_hosts_name_granted_secrets() {
+    let fx = Fixture::new();
+    fx.write(
+        "paddock.toml",
+        r#"
+[slots.db.grants]
+secrets = ["A"]
+reveal = ["A", "B"]
+secret_hosts = { A = ["https://api.example.com"] }
+"#,
+    );
+    let err = fx.load(&[]).unwrap_err().to_string();
+    assert!(err.contains("secrets = [\"B\"]"), "{err}");
+    fx.write(
+        "paddock.toml",
+        "[slots.db.grants]\nsecrets = [\"A\"]\nreveal = [\"A\"]\nsecret_hosts = { A = [\"https://api.example.com\"] }\n",
+    );
+    let config = fx.ok(&[]);
+    let grants = &config.slot("db").unwrap().grants;
+    assert_eq!(grants.reveal, ["A"]);
+    assert_eq!(grants.secret_hosts["A"], ["https://api.example.com"]);
 }

@@ -4,7 +4,8 @@
 //!
 //! Commands: `read PATH`, `write PATH TEXT`, `connect HOST:PORT`, `env`,
 //! `http URL [AUTHORIZATION]` (standard `wasi:http`, following up to 3 redirects itself, as
-//! guest HTTP clients do).
+//! guest HTTP clients do), `sign URL KEY_ID_SECRET SECRET_KEY_SECRET` (a GET
+//! the host signs with AWS SigV4), `reveal NAME`.
 
 use paddock_sdk::db::*;
 use std::io::{Read, Write};
@@ -52,15 +53,33 @@ fn probe(command: &str) -> Result<String> {
                 .map_err(|e| denied(&format!("read from {addr}"), e))?;
             Ok(greeting)
         }
-        (Some("http"), Some(url), auth) => http_get(url, auth, 3),
+        (Some("http"), Some(url), auth) => {
+            let headers: Vec<(&str, String)> = auth
+                .map(|a| ("authorization", a.to_string()))
+                .into_iter()
+                .collect();
+            http_get(url, &headers, 3)
+        }
+        (Some("sign"), Some(url), Some(names)) => {
+            let (id, key) = names
+                .split_once(' ')
+                .ok_or_else(|| Error::invalid_input("sign URL KEY_ID_SECRET SECRET_KEY_SECRET"))?;
+            let sign = paddock_sdk::secrets::aws_sigv4_header(id, key, "us-east-1", "s3");
+            let headers = [
+                (paddock_sdk::secrets::SIGN_HEADER, sign),
+                ("x-amz-content-sha256", "UNSIGNED-PAYLOAD".to_string()),
+            ];
+            http_get(url, &headers, 0)
+        }
+        (Some("reveal"), Some(name), None) => paddock_sdk::secrets::reveal(name),
         (Some("env"), None, None) => Ok(format!("{} variables", std::env::vars().count())),
         _ => Err(Error::invalid_input(format!("unknown probe '{command}'"))),
     }
 }
 
-/// GET `url` with `wasi:http` (with an `authorization` header when given);
+/// GET `url` with `wasi:http`, with the `extra` headers;
 /// answers `STATUS BODY`.
-fn http_get(url: &str, auth: Option<&str>, redirects_left: u32) -> Result<String> {
+fn http_get(url: &str, extra: &[(&str, String)], redirects_left: u32) -> Result<String> {
     use wasi::http::types::{Fields, Method, OutgoingRequest, Scheme};
     let (scheme, rest) = url
         .split_once("://")
@@ -70,9 +89,9 @@ fn http_get(url: &str, auth: Option<&str>, redirects_left: u32) -> Result<String
         None => (rest, "/"),
     };
     let headers = Fields::new();
-    if let Some(auth) = auth {
+    for (name, value) in extra {
         headers
-            .append("authorization", auth.as_bytes())
+            .append(*name, value.as_bytes())
             .map_err(|e| Error::invalid_input(format!("header: {e:?}")))?;
     }
     let request = OutgoingRequest::new(headers);
@@ -102,7 +121,7 @@ fn http_get(url: &str, auth: Option<&str>, redirects_left: u32) -> Result<String
             .map(|v| String::from_utf8_lossy(&v).into_owned())
             .ok_or_else(|| Error::vendor(status.to_string(), "redirect without a location"))?;
         drop(response);
-        return http_get(&location, auth, redirects_left - 1);
+        return http_get(&location, extra, redirects_left - 1);
     }
     let body = response
         .consume()
