@@ -91,7 +91,7 @@ fn http_get(url: &str, extra: &[(&str, String)], redirects_left: u32) -> Result<
     let headers = Fields::new();
     for (name, value) in extra {
         headers
-            .append(*name, value.as_bytes())
+            .append(name, value.as_bytes())
             .map_err(|e| Error::invalid_input(format!("header: {e:?}")))?;
     }
     let request = OutgoingRequest::new(headers);
