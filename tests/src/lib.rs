@@ -70,9 +70,14 @@ pub fn components_dir() -> PathBuf {
     from_env_or("PADDOCK_TEST_COMPONENTS", "target/test-components")
 }
 
-/// The data folder every test daemon shares (its compiled-code cache).
+/// The data folder of one-shot CLI runs in tests.
 pub fn shared_data_dir() -> PathBuf {
     workspace_root().join("target/test-cache")
+}
+
+/// The compiled-code cache every test daemon and CLI run shares.
+pub fn shared_cache_dir() -> PathBuf {
+    shared_data_dir().join("cache")
 }
 
 /// The `.wasm` file of a driver or test component by file stem
@@ -260,7 +265,9 @@ impl DaemonBuilder {
                 dir
             }
         };
-        let data = shared_data_dir();
+        // Each daemon has its own data (slot folders, vault); all share the
+        // compiled-code cache.
+        let data = workdir.path().join(".paddock");
         fs::create_dir_all(&data).unwrap();
         let log_dir = tempfile::Builder::new()
             .prefix("paddock-it-log-")
@@ -288,6 +295,7 @@ impl DaemonBuilder {
                 ))
                 .stderr(Stdio::from(fs::File::create(&stderr_path).unwrap()));
             clean_env(&mut cmd);
+            cmd.env("PADDOCK_CACHE", shared_cache_dir());
             cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
             let mut child = cmd.spawn().expect("starting paddock serve");
             let base = format!("http://127.0.0.1:{port}");
@@ -385,6 +393,18 @@ impl Daemon {
         DaemonBuilder::default().start()
     }
 
+    /// A daemon on the built-in defaults whose storage slot (the `local`
+    /// driver) has a container called `default`, as the storage tests expect.
+    pub fn with_default_container() -> Daemon {
+        let d = Daemon::start();
+        d.ok(
+            "storage",
+            "create_container",
+            serde_json::json!({"name": "default"}),
+        );
+        d
+    }
+
     /// A builder for a daemon with its own environment, files or drivers.
     pub fn builder() -> DaemonBuilder {
         DaemonBuilder::default()
@@ -403,6 +423,11 @@ impl Daemon {
     /// The URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The daemon's own data folder.
+    pub fn data_dir(&self) -> PathBuf {
+        self.workdir().join(".paddock")
     }
 
     /// Its working directory (where `paddock.toml`, `.env`… were written).
@@ -550,6 +575,7 @@ pub fn cli(workdir: &Path, args: &[&str], env: &[(&str, &str)]) -> CliOutput {
     cmd.args(args).current_dir(workdir).stdin(Stdio::null());
     clean_env(&mut cmd);
     cmd.env("PADDOCK_DATA", shared_data_dir());
+    cmd.env("PADDOCK_CACHE", shared_cache_dir());
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -20,7 +20,7 @@ fn probe(d: &Daemon, command: &str) -> Result<String, Value> {
 
 fn probe_daemon(toml: &str, workdir_files: &[(&str, &str)]) -> Daemon {
     let mut b = Daemon::builder()
-        .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+        .plugins(&["probe_db", "fake_storage", "local_storage", "fake_deploy"])
         .env("DB_DRIVER", "probe_db")
         .env("SECRET_LOOKING_VAR", "do-not-leak");
     if !toml.is_empty() {
@@ -100,9 +100,7 @@ fn without_a_grant_the_driver_gets_a_private_folder_of_its_slot() {
     );
     let slots = d.get("/v1/slots").json();
     assert!(slots.to_string().contains("probe_db"));
-    let path = paddock_integration::shared_data_dir()
-        .join("slots/db")
-        .join(&marker);
+    let path = d.data_dir().join("slots/db").join(&marker);
     assert!(path.exists(), "{} should exist", path.display());
     std::fs::remove_file(path).unwrap();
 }
@@ -296,7 +294,7 @@ fn secrets_are_substituted_only_in_headers_to_granted_origins_and_never_leak() {
         "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://127.0.0.1:{port}\"]\nsecrets = [\"PROBE_TOKEN\"]\n"
     );
     let d = Daemon::builder()
-        .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+        .plugins(&["probe_db", "fake_storage", "local_storage", "fake_deploy"])
         .env("DB_DRIVER", "probe_db")
         .env("PROBE_TOKEN", SECRET)
         .env("OTHER_TOKEN", "other-secret-not-granted")
@@ -382,7 +380,7 @@ fn reveal_signing_and_secret_hosts_each_need_their_own_grant() {
             "[slots.db]\ndriver = \"probe_db\"\n[slots.db.grants]\nhttp = [\"http://127.0.0.1:{port}\", \"http://127.0.0.1:{other}\"]\nsecrets = [\"PROBE_TOKEN\"]\n{extra}"
         );
         Daemon::builder()
-            .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+            .plugins(&["probe_db", "fake_storage", "local_storage", "fake_deploy"])
             .env("DB_DRIVER", "probe_db")
             .env("PROBE_TOKEN", SECRET)
             .env("OTHER_TOKEN", "other-secret-not-granted")

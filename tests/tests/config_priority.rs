@@ -10,7 +10,13 @@ use serde_json::Value;
 
 /// Two db drivers to choose between (fake_db, faulty_db) and the other fakes.
 fn with_two_db_drivers() -> DaemonBuilder {
-    Daemon::builder().plugins(&["fake_db", "faulty_db", "fake_storage", "fake_deploy"])
+    Daemon::builder().plugins(&[
+        "fake_db",
+        "faulty_db",
+        "fake_storage",
+        "local_storage",
+        "fake_deploy",
+    ])
 }
 
 #[track_caller]
@@ -40,7 +46,7 @@ fn built_in_defaults_without_any_config() {
     let d = Daemon::start();
     for (slot, driver) in [
         ("db", "fake_db"),
-        ("storage", "fake_storage"),
+        ("storage", "local"),
         ("frontend", "fake_frontend"),
         ("backend", "fake_backend"),
     ] {
@@ -67,7 +73,7 @@ fn paddock_toml_beats_the_default() {
     assert!(served_by_faulty(&d));
     let h = d.get("/health/database").expect_status(200).json();
     assert_eq!(h["driver"], "faulty_db");
-    assert_slot(&d, "storage", "fake_storage", "default");
+    assert_slot(&d, "storage", "local", "default");
 }
 
 #[test]

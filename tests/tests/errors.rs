@@ -197,7 +197,12 @@ fn wrong_types_and_unknown_fields() {
 
 #[test]
 fn driver_errors_map_to_statuses() {
-    let d = Daemon::start();
+    let d = Daemon::with_default_container();
+    d.ok(
+        "storage",
+        "put",
+        json!({"container": "default", "key": "keep", "body": "x"}),
+    );
     d.ok(
         "db",
         "execute",
@@ -271,7 +276,7 @@ fn driver_not_found_and_driver_of_another_domain() {
     assert_eq!(
         message(&e),
         format!(
-            "Failed to load storage driver 'nope': no driver named 'nope' in {} (available for storage: fake_storage)",
+            "Failed to load storage driver 'nope': no driver named 'nope' in {} (available for storage: fake_storage, local)",
             d.plugins_dir().display()
         )
     );
@@ -314,7 +319,13 @@ fn driver_not_found_and_driver_of_another_domain() {
 #[test]
 fn files_that_are_not_drivers_are_refused_with_a_reason() {
     let d = Daemon::builder()
-        .plugins(&["fake_db", "fake_storage", "fake_deploy", "not_a_driver"])
+        .plugins(&[
+            "fake_db",
+            "fake_storage",
+            "local_storage",
+            "fake_deploy",
+            "not_a_driver",
+        ])
         .plugin_bytes("junk.wasm", "this is a text file, not WebAssembly\n")
         .plugin_bytes("core.wasm", b"\0asm\x01\0\0\0")
         .plugin_bytes("README.txt", "not a .wasm: ignored")
@@ -327,7 +338,7 @@ fn files_that_are_not_drivers_are_refused_with_a_reason() {
         .map(|x| x["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["fake_db", "fake_deploy", "fake_storage"]);
+    assert_eq!(names, ["fake_db", "fake_deploy", "fake_storage", "local"]);
 
     let errors = listing["load_errors"].as_array().unwrap();
     assert_eq!(errors.len(), 3, "{listing}");
@@ -372,7 +383,7 @@ fn files_that_are_not_drivers_are_refused_with_a_reason() {
 #[test]
 fn a_driver_that_traps_fails_only_that_call() {
     let mut d = Daemon::builder()
-        .plugins(&["faulty_db", "fake_storage", "fake_deploy"])
+        .plugins(&["faulty_db", "fake_storage", "local_storage", "fake_deploy"])
         .env("DB_DRIVER", "faulty_db")
         .start();
     assert_eq!(d.slot_view("db")["status"], "ready");
@@ -413,7 +424,7 @@ fn a_driver_that_traps_fails_only_that_call() {
 #[test]
 fn a_call_past_its_deadline_times_out_and_others_go_on() {
     let mut d = Daemon::builder()
-        .plugins(&["faulty_db", "fake_storage", "fake_deploy"])
+        .plugins(&["faulty_db", "fake_storage", "local_storage", "fake_deploy"])
         .env("DB_DRIVER", "faulty_db")
         .env("PADDOCK_CALL_DEADLINE_MS", "1500")
         .start();
@@ -460,7 +471,7 @@ fn a_call_past_its_deadline_times_out_and_others_go_on() {
 
 #[test]
 fn metrics_count_calls_and_errors() {
-    let d = Daemon::start();
+    let d = Daemon::with_default_container();
     d.ok("db", "list_tables", json!({}));
     d.ok("db", "list_tables", json!({}));
     d.fail(

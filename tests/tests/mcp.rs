@@ -8,7 +8,7 @@
 //! `tests/mcp/tools.snapshot.json`; `PADDOCK_UPDATE_SNAPSHOTS=1` rewrites it.
 
 use paddock_integration::{
-    Daemon, clean_env, json, paddock_bin, plugins_dir, shared_data_dir, wasm, workspace_root,
+    Daemon, clean_env, json, paddock_bin, plugins_dir, shared_cache_dir, wasm, workspace_root,
 };
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -90,7 +90,8 @@ fn start_client(
             .args(["mcp", "--plugins"])
             .arg(plugins)
             .arg("--data")
-            .arg(shared_data_dir());
+            .arg(workdir.join(".paddock"));
+        cmd.env("PADDOCK_CACHE", shared_cache_dir());
     }
     cmd.current_dir(workdir)
         .stdin(Stdio::piped())
@@ -283,10 +284,7 @@ fn every_slot_verb_is_a_tool_and_the_list_matches_the_snapshot() {
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
         assert_eq!(tool["outputSchema"]["type"], "object", "{tool}");
         assert!(
-            tool["description"]
-                .as_str()
-                .unwrap()
-                .contains("served by fake_"),
+            tool["description"].as_str().unwrap().contains("served by "),
             "{tool}"
         );
     }
@@ -370,6 +368,12 @@ fn case(
 fn cases(migrations: &Path) -> Vec<Case> {
     let dir = migrations.display().to_string();
     vec![
+        case(
+            "storage.create_container",
+            json!({"name": "default"}),
+            true,
+            Ok(()),
+        ),
         case(
             "storage.put",
             json!({"container": "default", "key": "mcp/hello.txt", "body": "hello over MCP", "content_type": "text/plain", "metadata": {"via": "mcp"}}),
@@ -540,36 +544,37 @@ fn check_calls(result: &Value, cases: &[Case], what: &str) {
             }
         }
     }
+    // Case 0 creates the container.
     let answer = |i: usize| &calls[i]["structured"];
-    assert_eq!(answer(0)["key"], "mcp/hello.txt");
-    assert_eq!(answer(0)["size"], 14);
-    assert_eq!(answer(1)["body"], "hello over MCP");
-    assert_eq!(answer(1)["meta"]["content_type"], "text/plain");
-    assert_eq!(answer(1)["meta"]["metadata"], json!({"via": "mcp"}));
-    assert_eq!(answer(3)["body_base64"], "AAEC/w==");
-    assert!(answer(3).get("body").is_none());
-    assert_eq!(answer(4)["body"], "over");
-    assert_eq!(answer(4)["offset"], 6);
-    assert_eq!(answer(7)["rows"], json!([[{"text": "hi"}]]));
-    assert_eq!(answer(8)["rows"], json!([[{"integer": 1}]]));
+    assert_eq!(answer(1)["key"], "mcp/hello.txt");
+    assert_eq!(answer(1)["size"], 14);
+    assert_eq!(answer(2)["body"], "hello over MCP");
+    assert_eq!(answer(2)["meta"]["content_type"], "text/plain");
+    assert_eq!(answer(2)["meta"]["metadata"], json!({"via": "mcp"}));
+    assert_eq!(answer(4)["body_base64"], "AAEC/w==");
+    assert!(answer(4).get("body").is_none());
+    assert_eq!(answer(5)["body"], "over");
+    assert_eq!(answer(5)["offset"], 6);
+    assert_eq!(answer(8)["rows"], json!([[{"text": "hi"}]]));
+    assert_eq!(answer(9)["rows"], json!([[{"integer": 1}]]));
     assert!(
-        answer(9)["result"]
+        answer(10)["result"]
             .as_array()
             .unwrap()
             .iter()
             .any(|b| b["name"] == "main"),
         "{}",
-        answer(9)
-    );
-    assert_eq!(
-        answer(10)["migrations"][0]["state"],
-        "pending",
-        "{}",
         answer(10)
     );
-    assert!(answer(11)["deployments"].is_array(), "{}", answer(11));
+    assert_eq!(
+        answer(11)["migrations"][0]["state"],
+        "pending",
+        "{}",
+        answer(11)
+    );
+    assert!(answer(12)["deployments"].is_array(), "{}", answer(12));
     // The error text says what was wrong.
-    let text = calls[12]["structured"]["error"]["message"]
+    let text = calls[13]["structured"]["error"]["message"]
         .as_str()
         .unwrap();
     assert!(text.contains("`sql`"), "{text}");
@@ -681,7 +686,7 @@ fn check_changes(python: &Path, server: &Server, plugins: &Path, pid: &dyn Fn() 
 fn tool_list_changes_are_notified_over_http() {
     let Some(python) = python() else { return };
     let daemon = Daemon::builder()
-        .plugins(&["fake_db", "fake_storage", "fake_deploy"])
+        .plugins(&["fake_db", "fake_storage", "local_storage", "fake_deploy"])
         .start();
     let plugins = daemon.plugins_dir().to_path_buf();
     check_changes(&python, &Server::Http(&daemon), &plugins, &|| daemon.pid());

@@ -87,7 +87,7 @@ fn secrets_live_encrypted_and_a_wrong_key_is_named() {
     // The daemon takes a slot's secret from the vault (revealed here so the
     // test can see it arrive).
     let d = Daemon::builder()
-        .plugins(&["probe_db", "fake_storage", "fake_deploy"])
+        .plugins(&["probe_db", "fake_storage", "local_storage", "fake_deploy"])
         .env("DB_DRIVER", "probe_db")
         .env("PADDOCK_VAULT", &vault)
         .env("PADDOCK_MASTER_KEY", &key)

@@ -6,7 +6,12 @@
 //!   default), and builds the `paddock` binary.
 //! - `cargo xtask serve [ARGS]` — `build`, then `paddock serve ARGS`.
 //! - `cargo xtask test`   — `build`, the MCP tests' Python virtualenv
-//!   (`target/mcp-venv`, see [`mcp_venv`]), then every test of the workspace.
+//!   (`target/mcp-venv`, see [`mcp_venv`]), the S3 server of the `s3`
+//!   driver's tests (`target/tools/bin/s3s-fs`, see [`s3s::s3s_fs`]), then
+//!   every test of the workspace.
+
+mod s3s;
+mod toolchain;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -111,6 +116,7 @@ fn crates_in(dir: &Path) -> Result<Vec<String>> {
 
 fn build(root: &Path) -> Result<()> {
     ensure_wasm_target()?;
+    toolchain::ensure_c_toolchain()?;
     let plugins = crates_in(&root.join("plugins"))?;
     let components = crates_in(&root.join("tests/components"))?;
     let mut cmd = cargo();
@@ -151,6 +157,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
     if let Some(python) = mcp_venv(root)? {
         cmd.env("PADDOCK_TEST_PYTHON", python);
     }
+    cmd.env("PADDOCK_TEST_S3S_FS", s3s::s3s_fs(root)?);
     run(&mut cmd)?;
     // The SDK's and the drivers' own unit tests, natively.
     let plugins = crates_in(&root.join("plugins"))?;

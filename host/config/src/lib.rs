@@ -46,7 +46,7 @@
 //! let db = config.slot("database").unwrap();
 //! assert_eq!(db.driver, "neon");
 //! assert_eq!(db.driver_source.describe(), "env DB_DRIVER");
-//! assert_eq!(config.slot("storage").unwrap().driver, "fake_storage");
+//! assert_eq!(config.slot("storage").unwrap().driver, "local");
 //! assert_eq!(config.listen.to_string(), "127.0.0.1:7001");
 //! ```
 

@@ -7,12 +7,12 @@ use crate::model::DriverSource;
 /// The slots that always exist, with their built-in drivers. With no config
 /// and no credentials, `paddock serve` runs with exactly these.
 ///
-/// Until the embedded drivers land (`sqlite` for db, `local` for storage and
-/// deploy) the defaults are the in-memory fakes, so a fresh daemon serves
-/// every verb with no vendor.
+/// Storage defaults to `local` (objects in the slot's folder). Until the
+/// `sqlite` and `local` deploy drivers land, db and deploy default to the
+/// in-memory fakes, so a fresh daemon serves every verb with no vendor.
 pub const BUILTIN_SLOTS: [(&str, &str); 4] = [
     ("db", "fake_db"),
-    ("storage", "fake_storage"),
+    ("storage", "local"),
     ("frontend", "fake_frontend"),
     ("backend", "fake_backend"),
 ];

@@ -282,12 +282,20 @@ async fn send(
         .unwrap_or(limits.total_timeout)
         .min(limits.total_timeout);
     let url = parts.uri.to_string();
+    // The timeout bounds the wait for the response head only: a body may
+    // stream for as long as it keeps flowing (the call's own no-progress
+    // deadline still applies).
     let request = |body: reqwest::Body| {
-        CLIENT
+        let sent = CLIENT
             .request(parts.method.clone(), &url)
             .headers(parts.headers.clone())
-            .timeout(timeout)
             .body(body)
+            .send();
+        async move {
+            tokio::time::timeout(timeout, sent)
+                .await
+                .map_err(|_| HttpError::ConnectionReadTimeout)
+        }
     };
     let idempotent = matches!(
         parts.method,
@@ -311,7 +319,7 @@ async fn send(
             .to_bytes();
         let mut attempt = 0;
         loop {
-            let result = request(body.clone().into()).send().await;
+            let result = request(body.clone().into()).await?;
             let wait = match &result {
                 Ok(r) if matches!(r.status().as_u16(), 429 | 502 | 503 | 504) => {
                     Some(retry_after(r.headers()))
@@ -343,8 +351,7 @@ async fn send(
             Ok::<Bytes, std::io::Error>(chunk)
         });
         request(reqwest::Body::wrap_stream(body_stream))
-            .send()
-            .await
+            .await?
             .map_err(failed)?
     };
     let mut out = http::Response::builder().status(response.status());

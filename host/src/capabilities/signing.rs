@@ -141,12 +141,22 @@ pub fn apply(
         Some("UNSIGNED-PAYLOAD") | None => SignableBody::UnsignedPayload,
         Some(hash) => SignableBody::Precomputed(hash.to_string()),
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter(|(name, _)| !UNSIGNED.contains(&name.as_str()))
-        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
-        .collect();
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (name, value) in parts.headers.iter() {
+        if UNSIGNED.contains(&name.as_str()) {
+            continue;
+        }
+        match value.to_str() {
+            Ok(text) => headers.push((name.to_string(), text.to_string())),
+            // S3 refuses unsigned x-amz-* headers; say why here instead.
+            Err(_) if name.as_str().starts_with("x-amz-") => {
+                return Err(format!(
+                    "AWS SigV4 signing failed: header {name} is not ASCII text and cannot be signed"
+                ));
+            }
+            Err(_) => {}
+        }
+    }
     let uri = parts.uri.to_string();
     let signable = SignableRequest::new(
         parts.method.as_str(),

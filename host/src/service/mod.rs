@@ -52,7 +52,12 @@ impl Service {
     /// Builds the engine and loads every driver of the plugins folder.
     pub async fn start(config: Config, limits: Limits) -> anyhow::Result<Arc<Service>> {
         let runtime = Runtime::new(limits)?;
-        let cache = crate::runtime::CodeCache::new(Some(config.data_dir.join("cache")));
+        // `PADDOCK_CACHE` lets daemons with their own data share compiled code.
+        let cache_dir = match config.env.non_empty("PADDOCK_CACHE") {
+            Some(dir) => std::path::PathBuf::from(dir),
+            None => config.data_dir.join("cache"),
+        };
+        let cache = crate::runtime::CodeCache::new(Some(cache_dir));
         let secret_sources = secret_sources(&config)?;
         let service = Arc::new(Service {
             runtime,

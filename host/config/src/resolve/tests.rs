@@ -76,7 +76,7 @@ fn defaults_with_no_files_and_no_env() {
             ("backend", "fake_backend"),
             ("db", "fake_db"),
             ("frontend", "fake_frontend"),
-            ("storage", "fake_storage")
+            ("storage", "local")
         ]
     );
     assert!(
@@ -193,7 +193,7 @@ fn every_priority_level_for_a_deploy_slot() {
     assert_eq!(driver(&config, "backend").0, "render");
     assert_eq!(
         driver(&config, "storage"),
-        ("fake_storage".into(), DriverSource::Default)
+        ("local".into(), DriverSource::Default)
     );
 }
 
