@@ -3,6 +3,7 @@
 
 mod call;
 mod check;
+mod conformance;
 mod inspect;
 mod mcp;
 mod new;
@@ -65,7 +66,23 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// Resolves the configuration.
     pub fn load(&self) -> Result<paddock_config::Config, paddock_config::ConfigError> {
-        let env = paddock_config::Environment::from_process(self.env_file.as_deref())?;
+        self.load_with(&[])
+    }
+
+    /// Resolves the configuration with `extra` variables over the environment.
+    pub fn load_with(
+        &self,
+        extra: &[(&str, &str)],
+    ) -> Result<paddock_config::Config, paddock_config::ConfigError> {
+        let mut env = paddock_config::Environment::from_process(self.env_file.as_deref())?;
+        if !extra.is_empty() {
+            let mut vars: std::collections::BTreeMap<String, String> = env
+                .vars()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            env = paddock_config::Environment::from_map(vars);
+        }
         let overrides = paddock_config::Overrides {
             listen: self.listen.clone(),
             config: self.config.clone(),
@@ -113,6 +130,9 @@ enum Command {
     New(new::NewArgs),
     /// Serve MCP over stdin/stdout (for MCP clients that start their server).
     Mcp(ConfigArgs),
+    /// Run the conformance suite of a domain against a driver file:
+    /// `paddock test-driver storage my_store.wasm [--config paddock.toml]`.
+    TestDriver(conformance::TestDriverArgs),
     /// Manage the encrypted secrets vault (key from PADDOCK_MASTER_KEY).
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
@@ -138,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::Slots { .. }
         | Command::Drivers { .. }
         | Command::Inspect { .. }
+        | Command::TestDriver(_)
         | Command::Check(_) => "off",
         _ => "error",
     };
@@ -163,6 +184,7 @@ pub fn main() -> ExitCode {
             Command::New(args) => new::run(args),
             Command::Mcp(args) => mcp::run(args).await,
             Command::Secrets(command) => secrets::run(command),
+            Command::TestDriver(args) => conformance::run(args).await,
         }
     });
     ExitCode::from(code)
