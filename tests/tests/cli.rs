@@ -524,7 +524,7 @@ fn new_scaffolds_a_driver_that_builds_inspects_and_serves() {
 
     // Dropped into a plugins folder, it serves the storage slot.
     let d = Daemon::builder()
-        .plugins(&["fake_db", "fake_deploy"])
+        .plugins(&["fake_db", "sqlite_db", "fake_deploy"])
         .plugin_bytes("my_store.wasm", std::fs::read(&driver).unwrap())
         .env("STORAGE_DRIVER", "my_store")
         .start();

@@ -12,6 +12,7 @@ use serde_json::Value;
 fn with_two_db_drivers() -> DaemonBuilder {
     Daemon::builder().plugins(&[
         "fake_db",
+        "sqlite_db",
         "faulty_db",
         "fake_storage",
         "local_storage",
@@ -268,12 +269,24 @@ fn assert_db_driver_missing(d: &Daemon, driver: &str) {
 }
 
 #[test]
-fn database_url_sqlite_selects_sqlite() {
+fn database_url_sqlite_selects_sqlite_on_that_file() {
     let d = Daemon::builder()
         .env("DATABASE_URL", "sqlite:./data/app.db")
+        .file("data/README", "the database lives here\n")
         .start();
-    assert_slot(&d, "db", "sqlite", "DATABASE_URL (sqlite:./data/app.db)");
-    assert_db_driver_missing(&d, "sqlite");
+    let view = assert_slot(&d, "db", "sqlite", "DATABASE_URL (sqlite:./data/app.db)");
+    assert_eq!(view["status"], "ready", "{view}");
+    d.ok(
+        "db",
+        "execute",
+        json!({"sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY)"}),
+    );
+    assert!(d.workdir().join("data/app.db").is_file());
+}
+
+/// Only the fakes: no real db driver is installed.
+fn fakes_only() -> DaemonBuilder {
+    Daemon::builder().plugins(&["fake_db", "fake_storage", "local_storage", "fake_deploy"])
 }
 
 #[test]
@@ -282,7 +295,7 @@ fn database_url_postgres_selects_postgres_without_showing_the_password() {
         "postgres://app:hunter2@db.example.com:5432/app",
         "postgresql://app:hunter2@db.example.com:5432/app",
     ] {
-        let d = Daemon::builder().env("DATABASE_URL", url).start();
+        let d = fakes_only().env("DATABASE_URL", url).start();
         let scheme = url.split("://").next().unwrap();
         assert_slot(
             &d,
@@ -308,14 +321,14 @@ fn database_url_postgres_selects_postgres_without_showing_the_password() {
 
 #[test]
 fn database_type_supabase_selects_supabase_before_database_url() {
-    let d = Daemon::builder()
+    let d = fakes_only()
         .env("DATABASE_TYPE", "supabase")
         .env("DATABASE_URL", "sqlite:./app.db")
         .start();
     assert_slot(&d, "db", "supabase", "DATABASE_TYPE=supabase");
     assert_db_driver_missing(&d, "supabase");
     drop(d);
-    let d = Daemon::builder().env("DATABASE_TYPE", "postgresql").start();
+    let d = fakes_only().env("DATABASE_TYPE", "postgresql").start();
     assert_slot(&d, "db", "postgres", "DATABASE_TYPE=postgresql");
 }
 

@@ -268,6 +268,7 @@ fn driver_errors_map_to_statuses() {
 #[test]
 fn driver_not_found_and_driver_of_another_domain() {
     let d = Daemon::builder()
+        .plugins(&["fake_db", "fake_storage", "local_storage", "fake_deploy"])
         .env("STORAGE_DRIVER", "nope")
         .env("DB_DRIVER", "fake_storage")
         .start();
@@ -321,6 +322,7 @@ fn files_that_are_not_drivers_are_refused_with_a_reason() {
     let d = Daemon::builder()
         .plugins(&[
             "fake_db",
+            "sqlite_db",
             "fake_storage",
             "local_storage",
             "fake_deploy",
@@ -338,7 +340,10 @@ fn files_that_are_not_drivers_are_refused_with_a_reason() {
         .map(|x| x["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["fake_db", "fake_deploy", "fake_storage", "local"]);
+    assert_eq!(
+        names,
+        ["fake_db", "fake_deploy", "fake_storage", "local", "sqlite"]
+    );
 
     let errors = listing["load_errors"].as_array().unwrap();
     assert_eq!(errors.len(), 3, "{listing}");
@@ -383,7 +388,13 @@ fn files_that_are_not_drivers_are_refused_with_a_reason() {
 #[test]
 fn a_driver_that_traps_fails_only_that_call() {
     let mut d = Daemon::builder()
-        .plugins(&["faulty_db", "fake_storage", "local_storage", "fake_deploy"])
+        .plugins(&[
+            "faulty_db",
+            "sqlite_db",
+            "fake_storage",
+            "local_storage",
+            "fake_deploy",
+        ])
         .env("DB_DRIVER", "faulty_db")
         .start();
     assert_eq!(d.slot_view("db")["status"], "ready");
@@ -424,7 +435,13 @@ fn a_driver_that_traps_fails_only_that_call() {
 #[test]
 fn a_call_past_its_deadline_times_out_and_others_go_on() {
     let mut d = Daemon::builder()
-        .plugins(&["faulty_db", "fake_storage", "local_storage", "fake_deploy"])
+        .plugins(&[
+            "faulty_db",
+            "sqlite_db",
+            "fake_storage",
+            "local_storage",
+            "fake_deploy",
+        ])
         .env("DB_DRIVER", "faulty_db")
         .env("PADDOCK_CALL_DEADLINE_MS", "1500")
         .start();

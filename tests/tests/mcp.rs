@@ -686,7 +686,13 @@ fn check_changes(python: &Path, server: &Server, plugins: &Path, pid: &dyn Fn() 
 fn tool_list_changes_are_notified_over_http() {
     let Some(python) = python() else { return };
     let daemon = Daemon::builder()
-        .plugins(&["fake_db", "fake_storage", "local_storage", "fake_deploy"])
+        .plugins(&[
+            "fake_db",
+            "sqlite_db",
+            "fake_storage",
+            "local_storage",
+            "fake_deploy",
+        ])
         .start();
     let plugins = daemon.plugins_dir().to_path_buf();
     check_changes(&python, &Server::Http(&daemon), &plugins, &|| daemon.pid());

@@ -5,11 +5,13 @@
 //!   `.wasm` files into `.paddock/plugins` (where `paddock serve` loads them by
 //!   default), and builds the `paddock` binary.
 //! - `cargo xtask serve [ARGS]` — `build`, then `paddock serve ARGS`.
+//! - `cargo xtask bench storage [--mb N]` — see [`bench`].
 //! - `cargo xtask test`   — `build`, the MCP tests' Python virtualenv
 //!   (`target/mcp-venv`, see [`mcp_venv`]), the S3 server of the `s3`
 //!   driver's tests (`target/tools/bin/s3s-fs`, see [`s3s::s3s_fs`]), then
 //!   every test of the workspace.
 
+mod bench;
 mod s3s;
 mod toolchain;
 
@@ -40,8 +42,11 @@ fn main() -> Result<()> {
             build(&root)?;
             test(&root, &rest)
         }
+        "bench" => bench::run(&root, &rest),
         _ => {
-            eprintln!("usage: cargo xtask build | serve [ARGS] | test [CARGO TEST ARGS]");
+            eprintln!(
+                "usage: cargo xtask build | serve [ARGS] | test [CARGO TEST ARGS] | bench storage [--mb N]"
+            );
             std::process::exit(2);
         }
     }

@@ -7,8 +7,9 @@ use paddock_sdk::{Error, Result};
 use crate::client::{Transport, call};
 use crate::config::Config;
 use crate::dates::iso8601_ms;
-use crate::errors::{Subject, from_response};
+use crate::errors::{Subject, from_response, not_empty};
 use crate::names::check_bucket;
+use crate::ops::ListParams;
 use crate::{ops, xml};
 
 /// At most this many `ListBuckets` pages (S3 answers up to 10 000 buckets a page).
@@ -55,9 +56,32 @@ pub fn list(t: &dyn Transport, cfg: &Config) -> Result<Vec<ContainerInfo>> {
 }
 
 /// Deletes an empty bucket; `conflict` when it still holds objects.
+///
+/// A `ListObjectsV2` of one key comes first: S3 refuses to delete a bucket
+/// that holds objects (`BucketNotEmpty`), but not every S3-compatible server
+/// does (`s3s-fs` deletes the folder with everything in it), and losing the
+/// objects costs more than one request. Credentials that may not list go on
+/// to the `DeleteBucket`, where S3's own check applies.
 pub fn delete(t: &dyn Transport, cfg: &Config, name: &str) -> Result<()> {
     check_bucket(name)?;
-    call(t, ops::delete_bucket(cfg, name), Subject::Bucket(name))?;
+    let subject = Subject::Bucket(name);
+    let one = ListParams {
+        prefix: None,
+        delimiter: None,
+        continuation_token: None,
+        max_keys: 1,
+    };
+    match call(t, ops::list_objects_v2(cfg, name, one), subject) {
+        Ok(listed) => {
+            let page: xml::ListBucketResult = xml::parse(&listed.bytes()?, "ListObjectsV2")?;
+            if !page.contents.is_empty() {
+                return Err(not_empty(subject));
+            }
+        }
+        Err(e) if e.kind() == "access-denied" => {}
+        Err(e) => return Err(e),
+    }
+    call(t, ops::delete_bucket(cfg, name), subject)?;
     Ok(())
 }
 
@@ -161,15 +185,48 @@ mod tests {
     }
 
     #[test]
-    fn delete_maps_not_empty_to_conflict() {
-        let s3 = FakeS3::new();
-        s3.answer(409, &[], "<Error><Code>BucketNotEmpty</Code></Error>")
-            .answer(404, &[], "<Error><Code>NoSuchBucket</Code></Error>")
-            .answer(204, &[], "");
+    fn delete_checks_the_bucket_is_empty_first() {
+        const EMPTY: &str = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+        const ONE: &str = "<ListBucketResult><IsTruncated>true</IsTruncated>\
+            <NextContinuationToken>t</NextContinuationToken><Contents><Key>k</Key></Contents>\
+            </ListBucketResult>";
         let c = config(&[]).unwrap();
-        assert_eq!(delete(&s3, &c, "b").unwrap_err().kind(), "conflict");
-        assert_eq!(delete(&s3, &c, "b").unwrap_err().kind(), "not-found");
-        delete(&s3, &c, "b").unwrap();
+        let s3 = FakeS3::new();
+        // Holding an object: refused here, no DeleteBucket sent.
+        s3.answer(200, &[], ONE);
+        let e = delete(&s3, &c, "photos").unwrap_err();
+        assert_eq!(e.kind(), "conflict");
+        assert!(
+            e.message().contains("still holds objects"),
+            "{}",
+            e.message()
+        );
+        assert_eq!(
+            s3.lines(),
+            [
+                "GET https://photos.s3.us-east-1.amazonaws.com/?list-type=2&encoding-type=url&max-keys=1"
+            ]
+        );
+        // Missing: not-found from the listing.
+        s3.answer(404, &[], "<Error><Code>NoSuchBucket</Code></Error>");
+        assert_eq!(delete(&s3, &c, "photos").unwrap_err().kind(), "not-found");
+        assert_eq!(s3.lines().len(), 2);
+        // Empty: deleted; S3's BucketNotEmpty (an object put meanwhile, an
+        // unfinished upload) is a conflict too.
+        s3.answer(200, &[], EMPTY).answer(204, &[], "");
+        delete(&s3, &c, "photos").unwrap();
+        assert_eq!(
+            s3.lines()[3],
+            "DELETE https://photos.s3.us-east-1.amazonaws.com/"
+        );
+        s3.answer(200, &[], EMPTY)
+            .answer(409, &[], "<Error><Code>BucketNotEmpty</Code></Error>");
+        assert_eq!(delete(&s3, &c, "photos").unwrap_err().kind(), "conflict");
+        // Credentials that may not list still delete, S3 checking.
+        s3.answer(403, &[], "<Error><Code>AccessDenied</Code></Error>")
+            .answer(204, &[], "");
+        delete(&s3, &c, "photos").unwrap();
+        assert_eq!(s3.lines().len(), 8);
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub fn map(status: u16, headers: &Headers, body: &[u8], subject: Subject<'_>) ->
             "AccessDenied"
             | "SignatureDoesNotMatch"
             | "InvalidAccessKeyId"
+            | "NotSignedUp"
             | "InvalidToken"
             | "ExpiredToken"
             | "TokenRefreshRequired"
@@ -101,9 +102,7 @@ pub fn map(status: u16, headers: &Headers, body: &[u8], subject: Subject<'_>) ->
         ("BucketAlreadyExists", _) => Error::already_exists(format!(
             "{subject} already exists and belongs to another account: bucket names are global, pick another"
         )),
-        ("BucketNotEmpty", _) => Error::conflict(format!(
-            "{subject} still holds objects (or unfinished uploads): delete them first"
-        )),
+        ("BucketNotEmpty", _) => not_empty(subject),
         (
             "PreconditionFailed"
             | "OperationAborted"
@@ -178,6 +177,13 @@ pub fn map(status: u16, headers: &Headers, body: &[u8], subject: Subject<'_>) ->
     }
 }
 
+/// A bucket that cannot be deleted because it is not empty.
+pub fn not_empty(subject: Subject<'_>) -> Error {
+    Error::conflict(format!(
+        "{subject} still holds objects (or unfinished uploads): delete them first"
+    ))
+}
+
 /// `Retry-After` in seconds, as milliseconds.
 fn retry_after_ms(headers: &Headers) -> Option<u64> {
     let secs: u64 = headers.get("retry-after")?.trim().parse().ok()?;
@@ -210,6 +216,7 @@ mod tests {
             ("AccessDenied", 403, "access-denied"),
             ("SignatureDoesNotMatch", 403, "access-denied"),
             ("InvalidAccessKeyId", 403, "access-denied"),
+            ("NotSignedUp", 403, "access-denied"),
             ("SlowDown", 503, "unavailable"),
             ("InternalError", 500, "unavailable"),
             ("QuotaExceeded", 403, "quota-exceeded"),

@@ -98,6 +98,7 @@ pub fn load_in(
         paddock.as_ref(),
         drivers.as_ref(),
         &env,
+        working_dir,
         &mut interp,
         &mut issues,
     );

@@ -30,6 +30,7 @@ pub(super) fn resolve(
     paddock: Option<&PaddockToml>,
     drivers: Option<&DriversToml>,
     env: &Environment,
+    working_dir: &Path,
     interp: &mut Interpolator<'_>,
     issues: &mut Vec<Issue>,
 ) -> BTreeMap<String, SlotConfig> {
@@ -52,11 +53,40 @@ pub(super) fn resolve(
             paddock: paddock.and_then(|p| Some((p.origin.as_path(), p.slots.get(name)?))),
             drivers: drivers.and_then(|d| Some((d.origin.as_path(), d.sections.get(name)?))),
         };
-        if let Some(slot) = inputs.resolve(env, interp, issues) {
+        if let Some(mut slot) = inputs.resolve(env, interp, issues) {
+            lend_sqlite_url_folder(&mut slot, working_dir);
             slots.insert(name.to_owned(), slot);
         }
     }
     slots
+}
+
+/// `DATABASE_URL=sqlite:./data/app.db` names a file the operator wants used:
+/// with no folder granted otherwise, its folder is lent read-write and the
+/// file name becomes the `path` setting (the driver sees the folder at `/data`).
+fn lend_sqlite_url_folder(slot: &mut SlotConfig, working_dir: &Path) {
+    if slot.driver != "sqlite" || slot.grants.folder.is_some() {
+        return;
+    }
+    let Some(path) = slot
+        .settings
+        .get("url")
+        .and_then(|url| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.strip_prefix("//").unwrap_or(rest))
+        .filter(|p| !p.is_empty() && *p != ":memory:")
+    else {
+        return;
+    };
+    let file = absolutize(working_dir, Path::new(path));
+    if let (Some(folder), Some(name)) = (file.parent(), file.file_name()) {
+        slot.grants.folder = Some(FolderGrant {
+            path: folder.to_owned(),
+            access: FolderAccess::ReadWrite,
+        });
+        slot.settings
+            .entry("path".to_owned())
+            .or_insert_with(|| name.to_string_lossy().into_owned());
+    }
 }
 
 /// Two slot names that read the same `<SLOT>_DRIVER` (`a-b` and `a_b`).

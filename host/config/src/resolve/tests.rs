@@ -745,3 +745,24 @@ secret_hosts = { A = ["https://api.example.com"] }
     assert_eq!(grants.reveal, ["A"]);
     assert_eq!(grants.secret_hosts["A"], ["https://api.example.com"]);
 }
+
+#[test]
+fn a_sqlite_database_url_lends_its_folder() {
+    let fx = Fixture::new();
+    let config = fx.ok(&[("DATABASE_URL", "sqlite:./data/app.db")]);
+    let db = config.slot("db").unwrap();
+    assert_eq!(db.driver, "sqlite");
+    let folder = db.grants.folder.as_ref().unwrap();
+    assert_eq!(folder.path, fx.path().join("data"));
+    assert_eq!(folder.access, FolderAccess::ReadWrite);
+    assert_eq!(db.settings["path"], "app.db");
+    // A folder granted in paddock.toml wins.
+    fx.write(
+        "paddock.toml",
+        "[slots.db.grants]\nfolder = { path = \"elsewhere\", access = \"read-write\" }\n",
+    );
+    let config = fx.ok(&[("DATABASE_URL", "sqlite:./data/app.db")]);
+    let db = config.slot("db").unwrap();
+    assert_eq!(db.grants.folder.as_ref().unwrap().path, fx.path().join("elsewhere"));
+    assert!(!db.settings.contains_key("path"));
+}
