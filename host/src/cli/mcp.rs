@@ -16,6 +16,7 @@ pub async fn run(args: ConfigArgs) -> u8 {
         }
     };
     reload_on_sighup(service.clone());
+    service.watch_plugins();
     match crate::mcp::McpServer::new(service).serve_stdio().await {
         Ok(()) => exit::OK,
         Err(e) => {

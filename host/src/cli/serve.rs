@@ -31,6 +31,7 @@ pub async fn run(args: ConfigArgs) -> u8 {
         "paddock listening on http://{local}"
     );
     super::reload_on_sighup(service.clone());
+    service.watch_plugins();
     let streams = tokio_util::sync::CancellationToken::new();
     let app = crate::api::router(service, local, streams.clone());
     let served = axum::serve(listener, app)

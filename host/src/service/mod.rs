@@ -4,6 +4,7 @@
 
 mod load;
 mod registry;
+mod watch;
 
 pub use registry::{Binding, GrantView, Registry, Slot, SlotView, builtin_domain};
 
@@ -101,7 +102,8 @@ impl Service {
     /// (Re)loads the plugins folder and rebinds every slot. Calls in flight
     /// keep the registry they started with.
     pub async fn reload(&self) {
-        let (drivers, load_errors) = self.load_drivers(&self.config.plugins_dir).await;
+        let (mut drivers, mut load_errors) = self.load_drivers(&self.config.plugins_dir).await;
+        self.keep_working_versions(&mut drivers, &mut load_errors);
         let mut slots = BTreeMap::new();
         for config in self.config.slots.values() {
             slots.insert(config.name.clone(), self.bind(config, &drivers).await);
@@ -121,6 +123,40 @@ impl Service {
         }
         *self.registry.write().unwrap() = Arc::new(registry);
         self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// A file that no longer loads (a half-copied or broken replacement) does
+    /// not take its driver away: the version loaded before keeps serving, and
+    /// the load error says so.
+    fn keep_working_versions(
+        &self,
+        drivers: &mut BTreeMap<String, Arc<Driver>>,
+        load_errors: &mut [(std::path::PathBuf, String)],
+    ) {
+        let previous = self.registry();
+        for (path, reason) in load_errors.iter_mut() {
+            let Some(old) = previous
+                .unique_drivers()
+                .into_iter()
+                .find(|d| &d.path == path)
+            else {
+                continue;
+            };
+            let names: Vec<String> = std::iter::once(old.manifest.name.clone())
+                .chain(old.manifest.aliases.iter().cloned())
+                .collect();
+            if names.iter().any(|n| drivers.contains_key(n)) {
+                continue; // another file now provides that name
+            }
+            for name in names {
+                drivers.insert(name, old.clone());
+            }
+            reason.push_str(&format!(
+                "; still serving the version loaded before (sha256 {})",
+                &old.sha256[..12.min(old.sha256.len())]
+            ));
+            tracing::warn!(driver = %old.name(), file = %path.display(), "kept the previously loaded version: the file does not load now");
+        }
     }
 
     /// Wakes the receiver after every (re)load: it sees a new registry
