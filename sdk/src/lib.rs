@@ -23,6 +23,7 @@
 
 #[doc(hidden)]
 pub mod bindings;
+mod cursor;
 
 pub mod db;
 pub mod deploy;

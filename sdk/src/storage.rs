@@ -3,6 +3,7 @@
 //! `paddock_sdk::export_storage_driver!(YourType);`.
 
 pub use crate::bindings::common::paddock::driver::body::BodySource;
+pub use crate::cursor::Cursor;
 pub use crate::bindings::storage::export_storage_driver;
 /// The handle type `get` returns: wrap your reader with `ObjectReaderHandle::new(reader)`.
 pub use crate::bindings::storage::exports::paddock::driver::storage::ObjectReader as ObjectReaderHandle;

@@ -522,6 +522,23 @@ impl Daemon {
             .clone()
     }
 
+    /// `storage.get` of the `storage` slot, answered with the object's bytes.
+    pub fn get_object(&self, args: &Value) -> Reply {
+        self.send(
+            self.request(Method::POST, "/tools/domains/storage/get")
+                .json(args),
+        )
+    }
+
+    /// `storage.get` of the `storage` slot, answered as JSON.
+    pub fn get_object_json(&self, args: &Value) -> Reply {
+        self.send(
+            self.request(Method::POST, "/tools/domains/storage/get")
+                .header("accept", "application/json")
+                .json(args),
+        )
+    }
+
     /// Runs `paddock ARGS` in this daemon's working directory, with the
     /// shared data folder and this daemon's plugins folder, in a clean environment.
     pub fn cli(&self, args: &[&str]) -> CliOutput {

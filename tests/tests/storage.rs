@@ -3,29 +3,12 @@
 //! deletes and containers.
 
 use base64::Engine as _;
-use paddock_integration::{Daemon, Method, Reply, assert_contains, assert_error, json, message};
+use paddock_integration::{Daemon, Method, assert_contains, assert_error, json, message};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// `get` answered with the object's bytes (no `Accept: application/json`).
-fn get_raw(d: &Daemon, args: Value) -> Reply {
-    d.send(
-        d.request(Method::POST, "/tools/domains/storage/get")
-            .json(&args),
-    )
-}
-
-/// `get` answered as JSON.
-fn get_json(d: &Daemon, args: Value) -> Reply {
-    d.send(
-        d.request(Method::POST, "/tools/domains/storage/get")
-            .header("accept", "application/json")
-            .json(&args),
-    )
 }
 
 /// Deterministic bytes that are not a repeating short pattern.
@@ -70,8 +53,9 @@ fn json_put_then_head_get_and_replace() {
     assert_eq!(head, meta);
 
     // Raw answer: the bytes, with the metadata in headers.
-    let raw =
-        get_raw(&d, json!({"container": "default", "key": "docs/hello.txt"})).expect_status(200);
+    let raw = d
+        .get_object(&json!({"container": "default", "key": "docs/hello.txt"}))
+        .expect_status(200);
     assert_eq!(raw.body, b"hello world");
     assert_eq!(raw.header("content-type").as_deref(), Some("text/plain"));
     assert_eq!(raw.header("content-length").as_deref(), Some("11"));
@@ -86,7 +70,8 @@ fn json_put_then_head_get_and_replace() {
     assert_eq!(header_meta["size"], 11);
 
     // JSON answer: meta, offset, length and the text.
-    let j = get_json(&d, json!({"container": "default", "key": "docs/hello.txt"}))
+    let j = d
+        .get_object_json(&json!({"container": "default", "key": "docs/hello.txt"}))
         .expect_status(200)
         .json();
     assert_eq!(j["meta"], meta);
@@ -107,11 +92,14 @@ fn json_put_then_head_get_and_replace() {
     );
     assert_eq!(m["size"], 7);
     assert_eq!(m["content_type"], Value::Null);
-    let j = get_json(&d, json!({"container": "default", "key": "bin/x"}))
+    let j = d
+        .get_object_json(&json!({"container": "default", "key": "bin/x"}))
         .expect_status(200)
         .json();
     assert_eq!(j["body_base64"], b64);
-    let raw = get_raw(&d, json!({"container": "default", "key": "bin/x"})).expect_status(200);
+    let raw = d
+        .get_object(&json!({"container": "default", "key": "bin/x"}))
+        .expect_status(200);
     assert_eq!(raw.body, bin);
     assert_eq!(
         raw.header("content-type").as_deref(),
@@ -133,7 +121,7 @@ fn json_put_then_head_get_and_replace() {
     assert_eq!(head["size"], 3);
     assert_eq!(head["content_type"], Value::Null);
     assert_eq!(head["metadata"], json!({}));
-    let raw = get_raw(&d, json!({"container": "default", "key": "docs/hello.txt"}));
+    let raw = d.get_object(&json!({"container": "default", "key": "docs/hello.txt"}));
     assert_eq!(raw.expect_status(200).body, b"bye");
 
     // A put without any bytes is refused by the host.
@@ -156,11 +144,11 @@ fn byte_ranges() {
         json!({"container": "default", "key": "digits", "body": "0123456789"}),
     );
 
-    let r = get_raw(
-        &d,
-        json!({"container": "default", "key": "digits", "range": {"offset": 2, "length": 3}}),
-    )
-    .expect_status(206);
+    let r = d
+        .get_object(
+            &json!({"container": "default", "key": "digits", "range": {"offset": 2, "length": 3}}),
+        )
+        .expect_status(206);
     assert_eq!(r.body, b"234");
     assert_eq!(r.header("content-range").as_deref(), Some("bytes 2-4/10"));
     assert_eq!(r.header("content-length").as_deref(), Some("3"));
@@ -184,29 +172,25 @@ fn byte_ranges() {
     assert_eq!(r.body, b"12");
 
     // A range running past the end is cut at the end.
-    let r = get_raw(
-        &d,
-        json!({"container": "default", "key": "digits", "range": {"offset": 8, "length": 100}}),
+    let r = d.get_object(&json!({"container": "default", "key": "digits", "range": {"offset": 8, "length": 100}}),
     )
     .expect_status(206);
     assert_eq!(r.body, b"89");
     assert_eq!(r.header("content-range").as_deref(), Some("bytes 8-9/10"));
 
     // The whole object asked as a range is a plain 200.
-    let r = get_raw(
-        &d,
-        json!({"container": "default", "key": "digits", "range": {"offset": 0}}),
-    )
-    .expect_status(200);
+    let r = d
+        .get_object(&json!({"container": "default", "key": "digits", "range": {"offset": 0}}))
+        .expect_status(200);
     assert_eq!(r.body, b"0123456789");
     assert!(r.header("content-range").is_none());
 
-    let j = get_json(
-        &d,
-        json!({"container": "default", "key": "digits", "range": {"offset": 2, "length": 3}}),
-    )
-    .expect_status(200)
-    .json();
+    let j = d
+        .get_object_json(
+            &json!({"container": "default", "key": "digits", "range": {"offset": 2, "length": 3}}),
+        )
+        .expect_status(200)
+        .json();
     assert_eq!(
         (j["offset"].as_u64(), j["length"].as_u64()),
         (Some(2), Some(3))
@@ -215,10 +199,8 @@ fn byte_ranges() {
     assert_eq!(j["meta"]["size"], 10);
 
     // A range starting past the end is invalid input.
-    let r = get_raw(
-        &d,
-        json!({"container": "default", "key": "digits", "range": {"offset": 11}}),
-    );
+    let r =
+        d.get_object(&json!({"container": "default", "key": "digits", "range": {"offset": 11}}));
     let e = assert_error(&r, 400, "invalid-input");
     assert_contains(message(&e), &["past the end", "10 bytes"]);
 
@@ -377,7 +359,7 @@ fn delete_objects() {
     assert_eq!(d.ok("storage", "delete", at.clone()), Value::Null);
     let e = d.fail("storage", "head", at.clone(), 404, "not-found");
     assert_contains(message(&e), &["tmp/a.txt", "does not exist"]);
-    let e = assert_error(&get_raw(&d, at.clone()), 404, "not-found");
+    let e = assert_error(&d.get_object(&at.clone()), 404, "not-found");
     assert_eq!(e["verb"], "get");
     // Deleting a missing key succeeds, as in S3.
     d.ok("storage", "delete", at.clone());
@@ -520,8 +502,9 @@ fn raw_streamed_put_of_5_mib_and_byte_exact_get() {
     assert_eq!(put["content_type"], "application/octet-stream");
     assert_eq!(put["metadata"], json!({"origin": "it", "run": "1"}));
 
-    let got =
-        get_raw(&d, json!({"container": "default", "key": "big/blob.bin"})).expect_status(200);
+    let got = d
+        .get_object(&json!({"container": "default", "key": "big/blob.bin"}))
+        .expect_status(200);
     assert_eq!(got.header("content-length"), Some(data.len().to_string()));
     assert_eq!(got.body.len(), data.len());
     assert_eq!(sha256_hex(&got.body), sha);
@@ -529,9 +512,7 @@ fn raw_streamed_put_of_5_mib_and_byte_exact_get() {
 
     // A slice from deep inside it.
     let from = 5 * 1024 * 1024 - 7;
-    let r = get_raw(
-        &d,
-        json!({"container": "default", "key": "big/blob.bin", "range": {"offset": from, "length": 100}}),
+    let r = d.get_object(&json!({"container": "default", "key": "big/blob.bin", "range": {"offset": from, "length": 100}}),
     )
     .expect_status(206);
     assert_eq!(r.body, &data[from..from + 100]);
@@ -551,7 +532,9 @@ fn raw_streamed_put_of_5_mib_and_byte_exact_get() {
         .json();
     assert_eq!(put["content_type"], "text/csv");
     assert_eq!(put["size"], csv.len());
-    let got = get_raw(&d, json!({"container": "default", "key": "people.csv"})).expect_status(200);
+    let got = d
+        .get_object(&json!({"container": "default", "key": "people.csv"}))
+        .expect_status(200);
     assert_eq!(got.body, csv);
     assert_eq!(got.header("content-type").as_deref(), Some("text/csv"));
 

@@ -5,7 +5,6 @@
 //! them to the WIT.
 
 mod containers;
-mod cursor;
 mod layout;
 mod names;
 mod objects;

@@ -6,7 +6,7 @@ use paddock_sdk::{Error, Result};
 use sha2::{Digest, Sha256};
 
 use crate::containers;
-use crate::cursor::Cursor;
+use paddock_sdk::storage::Cursor;
 use crate::layout::{self, ObjectRecord};
 use crate::names::check_key;
 

@@ -31,7 +31,6 @@
 //! in the native unit tests); this file only adapts them to the WIT.
 
 mod containers;
-mod cursor;
 mod fsx;
 mod health;
 mod keys;

@@ -18,7 +18,7 @@ use paddock_sdk::storage::ObjectPage;
 use paddock_sdk::{Error, Result};
 
 use crate::containers;
-use crate::cursor::Cursor;
+use paddock_sdk::storage::Cursor;
 use crate::fsx::io_error;
 use crate::keys::{MAX_KEY_BYTES, check_key};
 use crate::layout::{Entry, Kind, Root};

@@ -1,8 +1,9 @@
-//! Opaque `list` cursors. A page ends either on an object key or on a
-//! rolled-up prefix; the next page starts after the key, or after every key
-//! under the prefix. Hex keeps the token opaque and safe in URLs and JSON.
+//! Opaque `list` cursors for storage drivers that page through keys
+//! themselves. A page ends either on an object key or on a rolled-up prefix;
+//! the next page starts after the key, or after every key under the prefix.
+//! Hex keeps the token opaque and safe in URLs and JSON.
 
-use paddock_sdk::{Error, Result};
+use crate::{Error, Result};
 
 /// Where the previous page stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,13 +15,15 @@ pub enum Cursor {
 }
 
 impl Cursor {
+    /// The token handed to the caller as `next-cursor`.
     pub fn encode(&self) -> String {
         match self {
-            Cursor::After(k) => format!("o{}", hex::encode(k)),
-            Cursor::Beyond(p) => format!("p{}", hex::encode(p)),
+            Cursor::After(k) => format!("o{}", hex(k.as_bytes())),
+            Cursor::Beyond(p) => format!("p{}", hex(p.as_bytes())),
         }
     }
 
+    /// Reads a token [`Cursor::encode`] made; `invalid-input` for others.
     pub fn decode(token: &str) -> Result<Cursor> {
         let bad = || {
             Error::invalid_input(format!(
@@ -28,8 +31,7 @@ impl Cursor {
             ))
         };
         let (tag, body) = token.split_at_checked(1).ok_or_else(bad)?;
-        let text = hex::decode(body)
-            .ok()
+        let text = unhex(body)
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(bad)?;
         match tag {
@@ -45,6 +47,20 @@ impl Cursor {
             Cursor::After(k) | Cursor::Beyond(k) => k,
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
