@@ -4,6 +4,7 @@
 //! shared semantic suite against it, printing a pass/fail table with the
 //! reason and a hint for each failure.
 
+mod db;
 mod storage;
 
 use super::{ConfigArgs, config_failed, exit, start_service};
@@ -20,18 +21,18 @@ use std::time::{Duration, Instant};
 /// Arguments of `paddock test-driver`.
 #[derive(clap::Args)]
 pub struct TestDriverArgs {
-    /// The domain whose suite to run (`storage`).
+    /// The domain whose suite to run (`storage` or `db`).
     domain: String,
     /// The driver's .wasm file.
     file: PathBuf,
     /// paddock.toml giving the slot's settings and grants (e.g. an S3
-    /// endpoint and credentials); the slot is the domain's (`storage`).
+    /// endpoint and credentials); the slot is the domain's (`storage`, `db`).
     #[arg(long)]
     config: Option<PathBuf>,
     /// .env file to read [default: ./.env when present].
     #[arg(long)]
     env_file: Option<PathBuf>,
-    /// Size of the large streamed object, in MiB.
+    /// Size of the large streamed object of the storage suite, in MiB.
     #[arg(long, default_value_t = 64)]
     large_mb: u64,
     /// Print the results as JSON.
@@ -51,6 +52,39 @@ pub(crate) struct Outcome {
 pub(crate) struct Failure {
     reason: String,
     hint: &'static str,
+}
+
+impl Outcome {
+    /// A check that could not even start.
+    pub(crate) fn failed(name: &'static str, failure: Failure) -> Self {
+        Outcome {
+            name,
+            result: Err(failure),
+            took: Duration::ZERO,
+        }
+    }
+}
+
+/// `Ok` when `ok`, else a failure with the reason and hint.
+pub(crate) fn expect(
+    ok: bool,
+    reason: impl FnOnce() -> String,
+    hint: &'static str,
+) -> Result<(), Failure> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::new(reason(), hint))
+    }
+}
+
+/// A suffix that keeps names of one run apart from another's.
+pub(crate) fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos ^ std::process::id().rotate_left(16)
 }
 
 impl Failure {
@@ -123,12 +157,13 @@ impl Harness {
 
 /// Runs `paddock test-driver`.
 pub async fn run(args: TestDriverArgs) -> u8 {
-    let Some(domain) = ["storage"].into_iter().find(|d| *d == args.domain) else {
-        eprintln!(
-            "error: no conformance suite for '{}': suites exist for storage",
-            args.domain
-        );
-        return exit::USAGE;
+    let domain = match args.domain.as_str() {
+        "storage" => Domain::Storage,
+        "db" | "database" => Domain::Db,
+        other => {
+            eprintln!("error: no conformance suite for '{other}': suites exist for storage and db");
+            return exit::USAGE;
+        }
     };
     let runtime = match Runtime::new(Limits::default()) {
         Ok(r) => r,
@@ -144,7 +179,7 @@ pub async fn run(args: TestDriverArgs) -> u8 {
             return exit::DRIVER;
         }
     };
-    if driver.domain != Domain::Storage {
+    if driver.domain != domain {
         eprintln!(
             "error: {} is a {} driver; run `paddock test-driver {} {}`",
             args.file.display(),
@@ -154,6 +189,10 @@ pub async fn run(args: TestDriverArgs) -> u8 {
         );
         return exit::USAGE;
     }
+    let slot = match domain {
+        Domain::Db => "db",
+        _ => "storage",
+    };
     let name = driver.manifest.name.clone();
     let version = driver.manifest.version.clone();
     drop(driver);
@@ -177,7 +216,7 @@ pub async fn run(args: TestDriverArgs) -> u8 {
         eprintln!("error: cannot copy {}: {e}", args.file.display());
         return exit::INTERNAL;
     }
-    let slot_var = paddock_config::env_var_for_slot(domain);
+    let slot_var = paddock_config::env_var_for_slot(slot);
     // `<SLOT>_DRIVER` points the slot at the driver under test, above any
     // driver the config file names.
     let config_args = ConfigArgs {
@@ -198,17 +237,20 @@ pub async fn run(args: TestDriverArgs) -> u8 {
             return exit::INTERNAL;
         }
     };
-    if let Err(e) = service.binding(domain) {
+    if let Err(e) = service.binding(slot) {
         eprintln!("error: {}", e.message);
         return exit::DRIVER;
     }
     let harness = Harness {
         service,
-        slot: "storage",
+        slot,
         large_mb: args.large_mb,
     };
     let started = Instant::now();
-    let outcomes = storage::run(&harness).await;
+    let outcomes = match domain {
+        Domain::Db => db::run(&harness).await,
+        _ => storage::run(&harness).await,
+    };
     report(&name, &version, &args, &outcomes, started.elapsed())
 }
 

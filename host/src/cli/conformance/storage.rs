@@ -2,7 +2,7 @@
 //! comments of `wit/driver/0.1.0/storage.wit`. Each check stands alone on a
 //! container of its own run (`paddock-kit-<random>`), removed at the end.
 
-use super::{Check, Failure, Harness, Outcome, run_checks};
+use super::{Check, Failure, Harness, Outcome, expect, rand_suffix, run_checks};
 use crate::capabilities::body::BodySource;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -63,22 +63,6 @@ pub(super) async fn run(h: &Harness) -> Vec<Outcome> {
         ),
     ];
     run_checks(checks).await
-}
-
-fn rand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16)
-}
-
-fn expect(ok: bool, reason: impl FnOnce() -> String, hint: &'static str) -> Result<(), Failure> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure::new(reason(), hint))
-    }
 }
 
 async fn health(h: &Harness) -> Result<(), Failure> {

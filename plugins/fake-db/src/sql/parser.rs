@@ -124,6 +124,12 @@ impl<'a> Parser<'a> {
             let _ = self.kw("column");
             let column = self.column_def()?;
             Stmt::AddColumn { table, column }
+        } else if self.pos == 0 && !self.starts_a_known_statement() {
+            // Not SQL any engine would run: a syntax error, as a real database says.
+            return Err(Error::invalid_input(format!(
+                "syntax error: {} does not start an SQL statement",
+                self.found()
+            )));
         } else {
             return Err(self.unexpected("a statement of the subset"));
         };
@@ -618,15 +624,89 @@ impl<'a> Parser<'a> {
         self.pos.checked_sub(1).map_or(0, |p| self.toks[p].end)
     }
 
-    fn unexpected(&self, wanted: &str) -> Error {
-        let found = match self.toks.get(self.pos) {
+    fn found(&self) -> String {
+        match self.toks.get(self.pos) {
             Some(t) => format!("'{}' at offset {}", &self.sql[t.start..t.end], t.start),
             None => "the end of the statement".to_owned(),
-        };
+        }
+    }
+
+    fn unexpected(&self, wanted: &str) -> Error {
         Error::unsupported(format!(
-            "expected {wanted}, found {found}. {}",
+            "expected {wanted}, found {}. {}",
+            self.found(),
             super::SUBSET
         ))
+    }
+
+    /// Whether the first word starts some SQL statement (of the subset or
+    /// not): outside the subset is `unsupported`, not SQL at all is a syntax error.
+    fn starts_a_known_statement(&self) -> bool {
+        const STATEMENTS: &[&str] = &[
+            "select",
+            "insert",
+            "update",
+            "delete",
+            "create",
+            "drop",
+            "alter",
+            "with",
+            "begin",
+            "start",
+            "commit",
+            "rollback",
+            "end",
+            "savepoint",
+            "release",
+            "pragma",
+            "explain",
+            "analyze",
+            "vacuum",
+            "reindex",
+            "attach",
+            "detach",
+            "grant",
+            "revoke",
+            "truncate",
+            "merge",
+            "values",
+            "set",
+            "show",
+            "copy",
+            "comment",
+            "lock",
+            "call",
+            "do",
+            "listen",
+            "notify",
+            "unlisten",
+            "prepare",
+            "execute",
+            "deallocate",
+            "declare",
+            "fetch",
+            "close",
+            "move",
+            "refresh",
+            "reset",
+            "discard",
+            "checkpoint",
+            "load",
+            "cluster",
+            "security",
+            "import",
+            "replace",
+            "upsert",
+            "table",
+            "use",
+        ];
+        match self.toks.first() {
+            Some(t) => {
+                let word = &self.sql[t.start..t.end];
+                STATEMENTS.iter().any(|s| s.eq_ignore_ascii_case(word)) || word.starts_with('(')
+            }
+            None => true,
+        }
     }
 }
 
