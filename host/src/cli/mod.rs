@@ -4,6 +4,7 @@
 mod call;
 mod check;
 mod conformance;
+mod db_copy;
 mod inspect;
 mod mcp;
 mod new;
@@ -130,6 +131,9 @@ enum Command {
     New(new::NewArgs),
     /// Serve MCP over stdin/stdout (for MCP clients that start their server).
     Mcp(ConfigArgs),
+    /// Database tools: `paddock db copy --from db --to analytics`.
+    #[command(subcommand)]
+    Db(db_copy::DbCommand),
     /// Run the conformance suite of a domain against a driver file:
     /// `paddock test-driver storage my_store.wasm [--config paddock.toml]`.
     TestDriver(conformance::TestDriverArgs),
@@ -159,6 +163,7 @@ pub fn main() -> ExitCode {
         | Command::Drivers { .. }
         | Command::Inspect { .. }
         | Command::TestDriver(_)
+        | Command::Db(_)
         | Command::Check(_) => "off",
         _ => "error",
     };
@@ -185,6 +190,7 @@ pub fn main() -> ExitCode {
             Command::Mcp(args) => mcp::run(args).await,
             Command::Secrets(command) => secrets::run(command),
             Command::TestDriver(args) => conformance::run(args).await,
+            Command::Db(command) => db_copy::run(command).await,
         }
     });
     ExitCode::from(code)
