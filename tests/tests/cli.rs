@@ -119,7 +119,7 @@ fn call_through_the_running_daemon() {
     assert_eq!(out.code, 1, "{out:?}");
     assert_contains(
         &out.stderr,
-        &["error: unknown-verb: slot 'db' (driver 'fake_db') has no verb 'drop_all'"],
+        &["error: unknown-verb: slot 'db' (driver 'sqlite') has no verb 'drop_all'"],
     );
     let out = d.cli(&[
         "call",
@@ -315,7 +315,7 @@ fn check_lists_every_problem() {
         &out.stdout,
         &[
             "config:  none (built-in defaults)",
-            "✓ slot db → fake_db (default)",
+            "✓ slot db → sqlite (default)",
             "✓ slot frontend → fake_frontend (default)",
             "ok: every slot has a working driver",
         ],
@@ -324,7 +324,7 @@ fn check_lists_every_problem() {
     // A driver that is not installed, and a driver missing its variables.
     std::fs::write(
         dir.path().join("paddock.toml"),
-        "[slots.db]\ndriver = \"neon\"\n",
+        "[slots.db]\ndriver = \"neon\"\n[slots.db.grants]\nsecrets = [\"NEON_API_KEY\"]\n\n[slots.cache]\ndriver = \"redis\"\n",
     )
     .unwrap();
     std::fs::create_dir_all(dir.path().join("config")).unwrap();
@@ -339,11 +339,13 @@ fn check_lists_every_problem() {
         &out.stdout,
         &[
             "✗ slot db (paddock.toml (",
-            "Failed to load database driver 'neon': no driver named 'neon'",
+            "Failed to load database driver 'neon': Missing required environment variables: NEON_API_KEY, NEON_PROJECT_ID",
+            "✗ slot cache (paddock.toml (",
+            "no driver named 'redis'",
             "✗ slot storage (drivers.toml (",
             "Failed to load storage driver 'fake_storage': Missing required environment variables: FAKE_STORAGE_TOKEN, FAKE_STORAGE_REGION",
             "✓ slot backend → fake_backend (default)",
-            "2 problem(s) found",
+            "3 problem(s) found",
         ],
     );
 
@@ -354,6 +356,7 @@ fn check_lists_every_problem() {
             ("FAKE_STORAGE_TOKEN", "t"),
             ("FAKE_STORAGE_REGION", "eu"),
             ("DB_DRIVER", "fake_db"),
+            ("CACHE_DRIVER", "fake_storage"),
         ],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -361,7 +364,7 @@ fn check_lists_every_problem() {
 
     // A broken file in the plugins folder is a problem too.
     let broken = tempfile::tempdir().unwrap();
-    for name in ["fake_db", "local_storage", "fake_deploy"] {
+    for name in ["sqlite_db", "local_storage", "fake_deploy"] {
         std::fs::copy(wasm(name), broken.path().join(format!("{name}.wasm"))).unwrap();
     }
     std::fs::write(broken.path().join("junk.wasm"), "junk").unwrap();

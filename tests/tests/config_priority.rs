@@ -46,7 +46,7 @@ fn served_by_faulty(d: &Daemon) -> bool {
 fn built_in_defaults_without_any_config() {
     let d = Daemon::start();
     for (slot, driver) in [
-        ("db", "fake_db"),
+        ("db", "sqlite"),
         ("storage", "local"),
         ("frontend", "fake_frontend"),
         ("backend", "fake_backend"),

@@ -6,6 +6,12 @@ use paddock_integration::{Daemon, assert_contains, json, message};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// A daemon whose db slot is `fake_db` (the default is sqlite, which the
+/// conformance kit and its own tests cover).
+fn fake_db() -> Daemon {
+    Daemon::builder().env("DB_DRIVER", "fake_db").start()
+}
+
 fn people_table() -> Value {
     json!({"table": {"name": "people", "columns": [
         {"name": "id", "value_type": "integer", "nullable": false, "primary_key": true},
@@ -27,7 +33,7 @@ fn all_rows(d: &Daemon, table: &str) -> Vec<Value> {
 
 #[test]
 fn tables_and_batch_writes_in_every_mode() {
-    let d = Daemon::start();
+    let d = fake_db();
     assert_eq!(d.ok("db", "list_tables", json!({})), json!([]));
     assert_eq!(d.ok("db", "create_table", people_table()), Value::Null);
     let e = d.fail("db", "create_table", people_table(), 409, "already-exists");
@@ -176,7 +182,7 @@ fn tables_and_batch_writes_in_every_mode() {
 
 #[test]
 fn query_and_execute_with_typed_values() {
-    let d = Daemon::start();
+    let d = fake_db();
     let r = d.ok(
         "db",
         "execute",
@@ -381,7 +387,7 @@ fn s(v: u64, name: &str, state: &str) -> (u64, String, String) {
 
 #[test]
 fn migrate_dry_run_target_and_changed_checksum() {
-    let d = Daemon::start();
+    let d = fake_db();
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path();
     write_migration(
@@ -510,7 +516,7 @@ fn migrate_dry_run_target_and_changed_checksum() {
 
 #[test]
 fn failed_migration_leaves_nothing_behind() {
-    let d = Daemon::start();
+    let d = fake_db();
     let dir = tempfile::tempdir().unwrap();
     write_migration(dir.path(), "0001_a.sql", "CREATE TABLE a (x INTEGER);");
     write_migration(
@@ -548,7 +554,7 @@ fn failed_migration_leaves_nothing_behind() {
 
 #[test]
 fn branches() {
-    let d = Daemon::start();
+    let d = fake_db();
     assert_eq!(
         d.ok("db", "list_branches", json!({})),
         json!([{"id": "br-0", "name": "main", "parent": null, "created_at": null, "primary": true}])
@@ -640,7 +646,7 @@ fn branches() {
 
 #[test]
 fn health_and_the_database_alias() {
-    let d = Daemon::start();
+    let d = fake_db();
     for slot in ["db", "database"] {
         let h = d.get(&format!("/health/{slot}")).expect_status(200).json();
         assert_eq!(h["status"], "healthy");

@@ -91,3 +91,39 @@ fn copies_100k_rows_between_slots_and_converges_when_run_again() {
         "{out:?}"
     );
 }
+
+/// WASI has no file locks: the sqlite driver declares itself serialized and
+/// the host runs one call per slot at a time, so concurrent writers lose
+/// nothing.
+#[test]
+fn concurrent_writers_on_the_default_sqlite_slot_lose_nothing() {
+    let d = paddock_integration::Daemon::start();
+    d.ok(
+        "db",
+        "execute",
+        serde_json::json!({"sql": "CREATE TABLE hits (id INTEGER PRIMARY KEY, writer INTEGER)"}),
+    );
+    std::thread::scope(|s| {
+        for writer in 0..8 {
+            let d = &d;
+            s.spawn(move || {
+                for _ in 0..25 {
+                    d.ok(
+                        "db",
+                        "execute",
+                        serde_json::json!({"sql": "INSERT INTO hits (writer) VALUES ($1)",
+                                           "params": [{"integer": writer}]}),
+                    );
+                }
+            });
+        }
+    });
+    let rs = d.ok(
+        "db",
+        "query",
+        serde_json::json!({"sql": "SELECT COUNT(*), COUNT(DISTINCT writer) FROM hits"}),
+    );
+    assert_eq!(rs["rows"], serde_json::json!([[{"integer": 200}, {"integer": 8}]]));
+    let integrity = d.ok("db", "query", serde_json::json!({"sql": "PRAGMA integrity_check"}));
+    assert_eq!(integrity["rows"][0][0]["text"], "ok", "{integrity}");
+}

@@ -44,7 +44,7 @@ fn unknown_verb() {
     let e = d.fail("db", "drop_everything", json!({}), 404, "unknown-verb");
     assert_eq!(
         message(&e),
-        "slot 'db' (driver 'fake_db') has no verb 'drop_everything'; verbs: create_branch, \
+        "slot 'db' (driver 'sqlite') has no verb 'drop_everything'; verbs: create_branch, \
          create_table, delete_branch, execute, health, list_branches, list_tables, migrate, \
          query, read_rows, write_rows"
     );
@@ -197,7 +197,9 @@ fn wrong_types_and_unknown_fields() {
 
 #[test]
 fn driver_errors_map_to_statuses() {
-    let d = Daemon::with_default_container();
+    // fake_db: its SQL subset answers `unsupported` for what it does not run.
+    let d = Daemon::builder().env("DB_DRIVER", "fake_db").start();
+    d.ok("storage", "create_container", json!({"name": "default"}));
     d.ok(
         "storage",
         "put",

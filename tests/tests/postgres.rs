@@ -748,3 +748,103 @@ fn authentication_and_grants() {
     );
     assert_contains(message(&e), &["sslmode=require", "no TLS"]);
 }
+
+/// The db conformance kit passes against the real server.
+#[test]
+fn the_conformance_kit_passes_against_postgres() {
+    let Some(pg) = Pg::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("paddock.toml");
+    std::fs::write(&config, pg.grants()).unwrap();
+    let file = paddock_integration::wasm("postgres_db")
+        .display()
+        .to_string();
+    let url = pg.url("postgres", PASSWORD);
+    let out = paddock_integration::cli(
+        dir.path(),
+        &[
+            "test-driver",
+            "db",
+            &file,
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[("DATABASE_URL", &url)],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains(" 0 failed"), "{out:?}");
+}
+
+/// `paddock db copy`: 100k rows from the default sqlite slot into PostgreSQL.
+#[test]
+fn db_copy_moves_100k_rows_from_sqlite_into_postgres() {
+    let Some(pg) = Pg::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("paddock.toml"),
+        format!(
+            "[slots.db]\ndriver = \"sqlite\"\n[slots.warehouse]\ndriver = \"postgres\"\n\
+             [slots.warehouse.settings]\nurl = \"{}\"\n\
+             [slots.warehouse.grants]\ntcp = [\"127.0.0.1:{}\"]\n",
+            pg.url("postgres", PASSWORD),
+            pg.port
+        ),
+    )
+    .unwrap();
+    let data = d.join(".paddock").display().to_string();
+    let plugins = paddock_integration::plugins_dir().display().to_string();
+    let env = [
+        ("PADDOCK_DATA", data.as_str()),
+        ("PADDOCK_PLUGINS", plugins.as_str()),
+    ];
+    let run = |args: &[&str]| paddock_integration::cli(d, args, &env);
+    for (verb, json) in [
+        (
+            "create_table",
+            r#"{"table": {"name": "events", "columns": [
+                {"name": "id", "value_type": "integer", "nullable": false, "primary_key": true},
+                {"name": "kind", "value_type": "text", "nullable": false, "primary_key": false},
+                {"name": "amount", "value_type": "float", "nullable": true, "primary_key": false},
+                {"name": "ok", "value_type": "boolean", "nullable": true, "primary_key": false}]}}"#,
+        ),
+        (
+            "execute",
+            r#"{"sql": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) INSERT INTO events (id, kind, amount, ok) SELECT x, 'kind ' || (x % 7), x / 4.0, x % 2 FROM c"}"#,
+        ),
+    ] {
+        let out = run(&["call", "db", verb, "--in-process", "--json", json]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    let out = run(&[
+        "db",
+        "copy",
+        "--from",
+        "db",
+        "--to",
+        "warehouse",
+        "--batch",
+        "5000",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("100000 in db, 100000 in warehouse"),
+        "{out:?}"
+    );
+    let out = run(&[
+        "call",
+        "warehouse",
+        "query",
+        "--in-process",
+        "--json",
+        r#"{"sql": "SELECT kind, amount, ok FROM events WHERE id = 99999"}"#,
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("kind 4")
+            && out.stdout.contains("24999.75")
+            && out.stdout.contains("true"),
+        "{}",
+        out.stdout
+    );
+}

@@ -39,6 +39,7 @@ fn wait_for(d: &Daemon, what: &str, done: impl Fn(&Value) -> bool) -> Value {
 fn the_plugins_folder_is_watched_and_a_broken_replacement_keeps_the_old_version() {
     let d = Daemon::builder()
         .plugins(&["fake_db", "fake_storage", "local_storage", "fake_deploy"])
+        .env("DB_DRIVER", "fake_db")
         .start();
     let dir = d.plugins_dir().to_path_buf();
 

@@ -12,6 +12,7 @@
 //!   every test of the workspace.
 
 mod bench;
+mod postgres;
 mod s3s;
 mod toolchain;
 
@@ -163,6 +164,7 @@ fn test(root: &Path, extra: &[String]) -> Result<()> {
         cmd.env("PADDOCK_TEST_PYTHON", python);
     }
     cmd.env("PADDOCK_TEST_S3S_FS", s3s::s3s_fs(root)?);
+    cmd.envs(postgres::pg_bin().map(|bin| ("PADDOCK_TEST_PG_BIN", bin)));
     run(&mut cmd)?;
     // The SDK's and the drivers' own unit tests, natively.
     let plugins = crates_in(&root.join("plugins"))?;

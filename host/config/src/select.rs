@@ -7,11 +7,12 @@ use crate::model::DriverSource;
 /// The slots that always exist, with their built-in drivers. With no config
 /// and no credentials, `paddock serve` runs with exactly these.
 ///
-/// Storage defaults to `local` (objects in the slot's folder). Until the
-/// `sqlite` and `local` deploy drivers land, db and deploy default to the
-/// in-memory fakes, so a fresh daemon serves every verb with no vendor.
+/// Storage defaults to `local` (objects in the slot's folder) and db to
+/// `sqlite` (a database file there). Until the `local` deploy driver lands,
+/// the deploy slots default to the in-memory fake, so a fresh daemon serves
+/// every verb with no vendor.
 pub const BUILTIN_SLOTS: [(&str, &str); 4] = [
-    ("db", "fake_db"),
+    ("db", "sqlite"),
     ("storage", "local"),
     ("frontend", "fake_frontend"),
     ("backend", "fake_backend"),

@@ -99,6 +99,21 @@ impl SlotSecrets {
         })
     }
 
+    /// The secrets requested and granted that `sources` does not set, in
+    /// request order (reported with missing settings, in one message).
+    pub fn missing(
+        requested: &Requested<'_>,
+        grants: &paddock_config::Grants,
+        sources: &paddock_config::Environment,
+    ) -> Vec<String> {
+        requested
+            .secrets
+            .iter()
+            .filter(|n| grants.secrets.contains(n) && sources.non_empty(n).is_none())
+            .cloned()
+            .collect()
+    }
+
     /// The value of `name` for a request to `to` (which already passed the
     /// slot's HTTP policy); the reason, naming the grant, when not lent there.
     pub fn value_for(&self, name: &str, to: Destination<'_>) -> Result<&str, String> {

@@ -100,11 +100,17 @@ impl Service {
                 driver.domain, config.name
             ));
         }
-        let settings = match resolve_settings(config, driver, &self.config) {
+        let caps = &driver.manifest.capabilities;
+        let requested = Requested {
+            secrets: &caps.secrets,
+            http: &caps.http,
+        };
+        let missing_secrets =
+            SlotSecrets::missing(&requested, &config.grants, &self.secret_sources);
+        let settings = match resolve_settings(config, driver, &self.config, &missing_secrets) {
             Ok(s) => s,
             Err(reason) => return fail(reason),
         };
-        let caps = &driver.manifest.capabilities;
         let state = (caps.state && config.grants.state).then(|| {
             self.states
                 .lock()
@@ -114,11 +120,14 @@ impl Service {
                 .clone()
         });
         let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
-            .then(|| Arc::new(tokio::sync::Mutex::new(())));
-        let requested = Requested {
-            secrets: &caps.secrets,
-            http: &caps.http,
-        };
+            .then(|| {
+                self.serials
+                    .lock()
+                    .unwrap()
+                    .entry(config.name.clone())
+                    .or_default()
+                    .clone()
+            });
         let secrets = match SlotSecrets::new(
             &config.name,
             &requested,
@@ -173,9 +182,11 @@ fn resolve_settings(
     config: &SlotConfig,
     driver: &Driver,
     daemon: &Config,
+    missing_secrets: &[String],
 ) -> Result<BTreeMap<String, String>, String> {
     let mut settings = BTreeMap::new();
-    let mut missing_env = Vec::new();
+    // Secrets and settings users set the same way: one list, one message.
+    let mut missing_env = missing_secrets.to_vec();
     let mut missing = Vec::new();
     for spec in &driver.manifest.settings {
         let value = config

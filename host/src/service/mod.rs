@@ -43,6 +43,9 @@ pub struct Service {
     secret_sources: paddock_config::Environment,
     registry: RwLock<Arc<Registry>>,
     states: Mutex<HashMap<String, Arc<SlotState>>>,
+    /// The one-call-at-a-time lock of each serialized slot. Kept across
+    /// reloads, so calls through an old binding and a new one never overlap.
+    serials: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Bumped each time a (re)load installs a new registry.
     generation: tokio::sync::watch::Sender<u64>,
     /// Call metrics.
@@ -71,6 +74,7 @@ impl Service {
                 slots: BTreeMap::new(),
             })),
             states: Mutex::default(),
+            serials: Mutex::default(),
             generation: tokio::sync::watch::Sender::new(0),
             metrics: Metrics::default(),
         });

@@ -74,7 +74,7 @@ fn defaults_with_no_files_and_no_env() {
         slots,
         [
             ("backend", "fake_backend"),
-            ("db", "fake_db"),
+            ("db", "sqlite"),
             ("frontend", "fake_frontend"),
             ("storage", "local")
         ]
@@ -166,7 +166,7 @@ fn every_priority_level_for_db_and_its_recorded_source() {
     std::fs::remove_file(f.path().join("config/drivers.toml")).unwrap();
     assert_eq!(
         driver(&f.ok(&vars), "db"),
-        ("fake_db".into(), DriverSource::Default)
+        ("sqlite".into(), DriverSource::Default)
     );
 }
 
