@@ -3,7 +3,6 @@
 //! `paddock_sdk::export_storage_driver!(YourType);`.
 
 pub use crate::bindings::common::paddock::driver::body::BodySource;
-pub use crate::cursor::Cursor;
 pub use crate::bindings::storage::export_storage_driver;
 /// The handle type `get` returns: wrap your reader with `ObjectReaderHandle::new(reader)`.
 pub use crate::bindings::storage::exports::paddock::driver::storage::ObjectReader as ObjectReaderHandle;
@@ -11,6 +10,7 @@ pub use crate::bindings::storage::exports::paddock::driver::storage::{
     ByteRange, ContainerInfo, Guest as Driver, GuestObjectReader as ObjectReader, ObjectContent,
     ObjectMeta, ObjectPage, PutOptions,
 };
+pub use crate::cursor::Cursor;
 pub use crate::{
     Capabilities, Concurrency, Domain, Error, FolderAccess, HealthReport, Manifest, Result, Setting,
 };

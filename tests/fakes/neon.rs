@@ -158,7 +158,11 @@ fn handle(state: &Mutex<State>, req: &Seen) -> Answer {
             // search, sort_by, cursor, sort_order and limit are the spec's
             // parameters; the fake answers one page and takes none of them.
             if !req.query.is_empty() {
-                return error(400, "", &format!("unexpected query parameters: {}", req.query));
+                return error(
+                    400,
+                    "",
+                    &format!("unexpected query parameters: {}", req.query),
+                );
             }
             let branches: Vec<Value> = s.branches.iter().map(branch_json).collect();
             Answer::json(200, &json!({"branches": branches, "annotations": {}}))

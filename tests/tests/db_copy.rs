@@ -123,7 +123,14 @@ fn concurrent_writers_on_the_default_sqlite_slot_lose_nothing() {
         "query",
         serde_json::json!({"sql": "SELECT COUNT(*), COUNT(DISTINCT writer) FROM hits"}),
     );
-    assert_eq!(rs["rows"], serde_json::json!([[{"integer": 200}, {"integer": 8}]]));
-    let integrity = d.ok("db", "query", serde_json::json!({"sql": "PRAGMA integrity_check"}));
+    assert_eq!(
+        rs["rows"],
+        serde_json::json!([[{"integer": 200}, {"integer": 8}]])
+    );
+    let integrity = d.ok(
+        "db",
+        "query",
+        serde_json::json!({"sql": "PRAGMA integrity_check"}),
+    );
     assert_eq!(integrity["rows"][0][0]["text"], "ok", "{integrity}");
 }

@@ -119,8 +119,8 @@ impl Service {
                 .or_insert_with(|| Arc::new(SlotState::new(self.runtime.limits().max_state_bytes)))
                 .clone()
         });
-        let serial = (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized)
-            .then(|| {
+        let serial =
+            (driver.manifest.concurrency == crate::runtime::Concurrency::Serialized).then(|| {
                 self.serials
                     .lock()
                     .unwrap()

@@ -6,9 +6,9 @@ use paddock_sdk::{Error, Result};
 use sha2::{Digest, Sha256};
 
 use crate::containers;
-use paddock_sdk::storage::Cursor;
 use crate::layout::{self, ObjectRecord};
 use crate::names::check_key;
+use paddock_sdk::storage::Cursor;
 
 /// The largest object this fake keeps (its bytes live in the daemon's memory).
 pub const MAX_OBJECT_BYTES: u64 = 64 * 1024 * 1024;

@@ -18,11 +18,11 @@ use paddock_sdk::storage::ObjectPage;
 use paddock_sdk::{Error, Result};
 
 use crate::containers;
-use paddock_sdk::storage::Cursor;
 use crate::fsx::io_error;
 use crate::keys::{MAX_KEY_BYTES, check_key};
 use crate::layout::{Entry, Kind, Root};
 use crate::record;
+use paddock_sdk::storage::Cursor;
 
 /// Page size of `list` when the caller names none, and the largest allowed.
 pub const MAX_PAGE: u32 = 1000;

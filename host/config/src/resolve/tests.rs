@@ -763,6 +763,9 @@ fn a_sqlite_database_url_lends_its_folder() {
     );
     let config = fx.ok(&[("DATABASE_URL", "sqlite:./data/app.db")]);
     let db = config.slot("db").unwrap();
-    assert_eq!(db.grants.folder.as_ref().unwrap().path, fx.path().join("elsewhere"));
+    assert_eq!(
+        db.grants.folder.as_ref().unwrap().path,
+        fx.path().join("elsewhere")
+    );
     assert!(!db.settings.contains_key("path"));
 }
