@@ -77,3 +77,78 @@ fn the_plugins_folder_is_watched_and_a_broken_replacement_keeps_the_old_version(
     });
     assert_eq!(d.get("/health/db").status, 200);
 }
+
+/// At least 20 000 calls from four threads while `echo.wasm` is overwritten
+/// 20 times, with a half-written file before each good one: no call fails,
+/// and after each swap the answers come from the new version.
+#[test]
+fn twenty_thousand_calls_while_the_driver_file_is_replaced_twenty_times() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    const CALLS: usize = 20_000;
+    const SWAPS: usize = 20;
+    let v1 = std::fs::read(wasm("echo_v1")).unwrap();
+    let v2 = std::fs::read(wasm("echo_v2")).unwrap();
+    let d = Daemon::builder()
+        .plugins(&["fake_storage", "local_storage", "fake_deploy"])
+        .plugin_bytes("echo.wasm", &v1)
+        .env("DB_DRIVER", "echo")
+        .start();
+    let file = d.plugins_dir().join("echo.wasm");
+    let version = || {
+        let reply = d.call("db", "query", json!({"sql": "version"}));
+        (reply.status == 200)
+            .then(|| reply.json()["rows"][0][0]["text"].as_str().map(String::from))
+            .flatten()
+            .ok_or_else(|| reply.text())
+    };
+    let done = AtomicUsize::new(0);
+    let swapped = AtomicBool::new(false);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let seen = std::sync::Mutex::new(std::collections::BTreeMap::<String, usize>::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                while !swapped.load(Ordering::SeqCst) || done.load(Ordering::SeqCst) < CALLS {
+                    done.fetch_add(1, Ordering::SeqCst);
+                    match version() {
+                        Ok(v) => *seen.lock().unwrap().entry(v).or_default() += 1,
+                        Err(e) => failures.lock().unwrap().push(e),
+                    }
+                }
+            });
+        }
+        s.spawn(|| {
+            for swap in 1..=SWAPS {
+                let (next, name) = if swap % 2 == 1 { (&v2, "2.0.0") } else { (&v1, "1.0.0") };
+                // A half-copied file first: refused, the old version serves on.
+                std::fs::write(&file, &next[..next.len() / 2]).unwrap();
+                std::thread::sleep(Duration::from_millis(400));
+                std::fs::write(&file, next).unwrap();
+                let started = Instant::now();
+                while version().ok().as_deref() != Some(name) {
+                    assert!(
+                        started.elapsed() < Duration::from_secs(30),
+                        "swap {swap}: {name} never served"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            swapped.store(true, Ordering::SeqCst);
+        });
+    });
+    let calls = done.into_inner();
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {calls} calls failed, e.g. {}",
+        failures.len(),
+        failures[0]
+    );
+    let seen = seen.into_inner().unwrap();
+    assert!(calls >= CALLS, "{calls}");
+    assert!(
+        seen.get("1.0.0").is_some_and(|n| *n > 0) && seen.get("2.0.0").is_some_and(|n| *n > 0),
+        "answers did not follow the swaps: {seen:?}"
+    );
+    eprintln!("{calls} calls, {SWAPS} swaps, answers by version: {seen:?}");
+}
