@@ -524,3 +524,30 @@ fn metrics_count_calls_and_errors() {
         "no storage not-found error:\n{text}"
     );
 }
+
+/// A saturated slot refuses at once with `unavailable` and a retry-after,
+/// instead of queueing without bound; other slots are not affected.
+#[test]
+fn a_saturated_slot_answers_unavailable_with_retry_after() {
+    let d = Daemon::builder()
+        .plugins(&["faulty_db", "fake_storage", "local_storage", "fake_deploy"])
+        .env("DB_DRIVER", "faulty_db")
+        .env("PADDOCK_CALL_DEADLINE_MS", "1500")
+        .env("PADDOCK_SLOT_CONCURRENCY", "1")
+        .env("PADDOCK_SLOT_QUEUE", "0")
+        .start();
+    std::thread::scope(|s| {
+        let busy = s.spawn(|| d.call("db", "execute", json!({"sql": "UPDATE forever"})));
+        std::thread::sleep(Duration::from_millis(300));
+        let reply = d.call("db", "list_tables", json!({}));
+        let e = assert_error(&reply, 503, "unavailable");
+        assert!(message(&e).contains("saturated"), "{e}");
+        assert!(message(&e).contains("PADDOCK_SLOT_CONCURRENCY"), "{e}");
+        assert_eq!(e["retry_after_ms"], 100, "{e}");
+        assert!(reply.header("retry-after").is_some());
+        d.ok("storage", "list_containers", json!({}));
+        assert_error(&busy.join().unwrap(), 504, "timeout");
+    });
+    // The turn is free again.
+    assert_eq!(d.ok("db", "list_tables", json!({})), json!([]));
+}

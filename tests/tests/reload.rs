@@ -97,7 +97,11 @@ fn twenty_thousand_calls_while_the_driver_file_is_replaced_twenty_times() {
     let version = || {
         let reply = d.call("db", "query", json!({"sql": "version"}));
         (reply.status == 200)
-            .then(|| reply.json()["rows"][0][0]["text"].as_str().map(String::from))
+            .then(|| {
+                reply.json()["rows"][0][0]["text"]
+                    .as_str()
+                    .map(String::from)
+            })
             .flatten()
             .ok_or_else(|| reply.text())
     };
@@ -119,7 +123,11 @@ fn twenty_thousand_calls_while_the_driver_file_is_replaced_twenty_times() {
         }
         s.spawn(|| {
             for swap in 1..=SWAPS {
-                let (next, name) = if swap % 2 == 1 { (&v2, "2.0.0") } else { (&v1, "1.0.0") };
+                let (next, name) = if swap % 2 == 1 {
+                    (&v2, "2.0.0")
+                } else {
+                    (&v1, "1.0.0")
+                };
                 // A half-copied file first: refused, the old version serves on.
                 std::fs::write(&file, &next[..next.len() / 2]).unwrap();
                 std::thread::sleep(Duration::from_millis(400));

@@ -24,6 +24,11 @@ pub struct Limits {
     pub max_guest_output: usize,
     /// Bytes the `state` capability keeps per slot.
     pub max_state_bytes: usize,
+    /// Calls of one slot running at once.
+    pub slot_concurrency: usize,
+    /// Calls of one slot waiting for a turn; beyond it calls are refused
+    /// with `unavailable` and a retry-after.
+    pub slot_queue: usize,
 }
 
 impl Default for Limits {
@@ -34,13 +39,15 @@ impl Default for Limits {
             max_instances: 256,
             max_guest_output: 64 << 10,
             max_state_bytes: 256 << 20,
+            slot_concurrency: 64,
+            slot_queue: 256,
         }
     }
 }
 
 impl Limits {
-    /// The defaults, with `PADDOCK_CALL_DEADLINE_MS` and
-    /// `PADDOCK_MAX_MEMORY_MB` applied when set.
+    /// The defaults, with `PADDOCK_CALL_DEADLINE_MS`, `PADDOCK_MAX_MEMORY_MB`,
+    /// `PADDOCK_SLOT_CONCURRENCY` and `PADDOCK_SLOT_QUEUE` applied when set.
     pub fn from_env() -> anyhow::Result<Self> {
         let mut limits = Limits::default();
         let read = |name: &str| -> anyhow::Result<Option<u64>> {
@@ -58,6 +65,12 @@ impl Limits {
         }
         if let Some(mb) = read("PADDOCK_MAX_MEMORY_MB")? {
             limits.max_memory_bytes = (mb.max(1) as usize) << 20;
+        }
+        if let Some(n) = read("PADDOCK_SLOT_CONCURRENCY")? {
+            limits.slot_concurrency = n.max(1) as usize;
+        }
+        if let Some(n) = read("PADDOCK_SLOT_QUEUE")? {
+            limits.slot_queue = n as usize;
         }
         Ok(limits)
     }

@@ -2,6 +2,7 @@
 //! loaded from the plugins folder (`load.rs`), slots bound to them
 //! (`registry.rs`), and calls (here).
 
+mod gate;
 mod load;
 mod registry;
 mod watch;
@@ -46,6 +47,8 @@ pub struct Service {
     /// The one-call-at-a-time lock of each serialized slot. Kept across
     /// reloads, so calls through an old binding and a new one never overlap.
     serials: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Each slot's admission gate (`gate.rs`), kept across reloads.
+    gates: Mutex<HashMap<String, Arc<gate::Gate>>>,
     /// Bumped each time a (re)load installs a new registry.
     generation: tokio::sync::watch::Sender<u64>,
     /// Call metrics.
@@ -75,6 +78,7 @@ impl Service {
             })),
             states: Mutex::default(),
             serials: Mutex::default(),
+            gates: Mutex::default(),
             generation: tokio::sync::watch::Sender::new(0),
             metrics: Metrics::default(),
         });
@@ -195,11 +199,33 @@ impl Service {
         }
     }
 
+    /// A turn of `slot` under its admission gate.
+    async fn admit(&self, slot: &str) -> Result<tokio::sync::OwnedSemaphorePermit, CallError> {
+        let gate = self
+            .gates
+            .lock()
+            .unwrap()
+            .entry(slot.to_string())
+            .or_insert_with(|| {
+                let limits = self.runtime.limits();
+                Arc::new(gate::Gate::new(limits.slot_concurrency, limits.slot_queue))
+            })
+            .clone();
+        gate.enter(slot).await
+    }
+
     /// Calls `verb` of `slot` with JSON arguments; answers JSON.
     pub async fn call(&self, slot: &str, verb: &str, args: Value) -> Result<Value, CallError> {
         let (registry, name) = self.binding(slot)?;
         let binding = registry.slots[&name].binding.as_ref().expect("checked");
         let started = Instant::now();
+        let _turn = match self.admit(&name).await {
+            Ok(turn) => turn,
+            Err(e) => {
+                self.observe::<Value>(&name, binding, verb, started, &Err(e.clone()));
+                return Err(e);
+            }
+        };
         let outcome = self.call_bound(&name, binding, verb, args).await;
         self.observe(&name, binding, verb, started, &outcome);
         outcome
@@ -261,6 +287,7 @@ impl Service {
         let (registry, name) = self.binding(slot)?;
         let binding = registry.slots[&name].binding.as_ref().expect("checked");
         let started = Instant::now();
+        let _turn = self.admit(&name).await?;
         let outcome = self.put(&name, binding, &args, body).await;
         self.observe(&name, binding, "put", started, &outcome);
         outcome
@@ -294,13 +321,20 @@ impl Service {
         let (registry, name) = self.binding(slot)?;
         let binding = registry.slots[&name].binding.as_ref().expect("checked");
         let started = Instant::now();
-        let outcome = self.get(&name, binding, args).await;
+        let admission = self.admit(&name).await?;
+        let outcome = self.get(&name, binding, args, admission).await;
         let observed = outcome.as_ref().map(|_| Value::Null).map_err(Clone::clone);
         self.observe(&name, binding, "get", started, &observed);
         outcome
     }
 
-    async fn get(&self, slot: &str, b: &Binding, args: Value) -> Result<ObjectDownload, CallError> {
+    async fn get(
+        &self,
+        slot: &str,
+        b: &Binding,
+        args: Value,
+        admission: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<ObjectDownload, CallError> {
         let verb = find_verb(slot, &b.driver, "get")?;
         let params = domains::params_from_json(verb, &args)?;
         let turn = lock_owned(b).await;
@@ -314,7 +348,7 @@ impl Service {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let reader = head.reader;
         tokio::spawn(async move {
-            let _turn = turn;
+            let _turn = (turn, admission);
             loop {
                 call.store.data_mut().progressed();
                 let outcome = match read
