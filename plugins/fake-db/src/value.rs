@@ -80,31 +80,8 @@ impl Cell {
     }
 }
 
-/// The [`ValueType`] of a declared type name, by the first rule that matches
-/// its lowercase text.
-pub fn type_of(type_name: &str) -> ValueType {
-    let t = type_name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if t.is_empty() || has(&["interval", "point", "any"]) {
-        ValueType::Unknown
-    } else if has(&["json"]) {
-        ValueType::Json
-    } else if has(&["bool"]) {
-        ValueType::Boolean
-    } else if has(&["int", "serial"]) {
-        ValueType::Integer
-    } else if has(&["real", "floa", "doub", "numeric", "decimal"]) {
-        ValueType::Float
-    } else if has(&["char", "clob", "text", "uuid", "string"]) {
-        ValueType::Text
-    } else if has(&["blob", "bytea", "binary"]) {
-        ValueType::Bytes
-    } else if has(&["timestamp", "datetime", "date", "time"]) {
-        ValueType::Timestamp
-    } else {
-        ValueType::Unknown
-    }
-}
+/// Column types follow the SDK's portable rules, shared by every db driver.
+pub use paddock_sdk::db::value_type_of as type_of;
 
 /// The type name `create-table` gives a portable column.
 pub fn type_name_of(vt: ValueType) -> &'static str {
