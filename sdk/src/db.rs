@@ -39,3 +39,5 @@ pub fn value_type_of(type_name: &str) -> ValueType {
         ValueType::Unknown
     }
 }
+
+pub use crate::migrations::{AppliedMigration, run_migrations};

@@ -31,6 +31,7 @@ mod error;
 #[cfg(feature = "http")]
 pub mod http;
 mod manifest;
+mod migrations;
 pub mod names;
 pub mod secrets;
 pub mod settings;

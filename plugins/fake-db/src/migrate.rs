@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, MigrationState, MigrationStatus};
+use paddock_sdk::db::{AppliedMigration, MigrateOptions, MigrateReport, Migration, run_migrations};
 use paddock_sdk::state::Store;
 use paddock_sdk::time::rfc3339;
 use paddock_sdk::{Error, Result};
@@ -50,60 +50,18 @@ pub fn migrate(
             w[0].version, w[0].name, w[1].name
         )));
     }
-    let mut recorded = applied(store)?;
-    let changed: Vec<&Migration> = migrations
-        .iter()
-        .filter(|m| {
-            recorded
-                .get(&m.version)
-                .is_some_and(|a| a.checksum != m.checksum)
+    let recorded = applied(store)?
+        .into_iter()
+        .map(|(version, a)| {
+            let a = AppliedMigration {
+                name: a.name,
+                checksum: a.checksum,
+            };
+            (version, a)
         })
         .collect();
-    if let (false, Some(m)) = (opts.dry_run, changed.first()) {
-        let a = &recorded[&m.version];
-        return Err(Error::conflict(format!(
-            "migration {} ('{}') was applied with checksum {} but its SQL now has checksum {}; \
-             applied migrations are never re-run: restore the file or add a new migration",
-            m.version, m.name, a.checksum, m.checksum
-        )));
-    }
-
-    let mut given: BTreeMap<u64, Migration> =
-        migrations.into_iter().map(|m| (m.version, m)).collect();
-    let versions: Vec<u64> = {
-        let mut v: Vec<u64> = recorded.keys().chain(given.keys()).copied().collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let mut statuses = Vec::with_capacity(versions.len());
-    for version in versions {
-        let (name, state) = match (recorded.get(&version), given.remove(&version)) {
-            (Some(a), Some(m)) if a.checksum != m.checksum => {
-                (m.name, MigrationState::ChecksumMismatch)
-            }
-            (Some(a), _) => (a.name.clone(), MigrationState::Applied),
-            (None, Some(m)) if opts.target.is_some_and(|t| version > t) => {
-                (m.name, MigrationState::Skipped)
-            }
-            (None, Some(m)) if opts.dry_run => (m.name, MigrationState::Pending),
-            (None, Some(m)) => {
-                let rec = apply(store, &m, now_ms)?;
-                recorded.insert(version, rec);
-                (m.name, MigrationState::AppliedNow)
-            }
-            (None, None) => unreachable!("every version comes from one of the two"),
-        };
-        statuses.push(MigrationStatus {
-            version,
-            name,
-            state,
-        });
-    }
-    Ok(MigrateReport {
-        migrations: statuses,
-        current_version: recorded.keys().last().copied(),
-        dry_run: opts.dry_run,
+    run_migrations(recorded, migrations, &opts, |m| {
+        apply(store, m, now_ms).map(drop)
     })
 }
 
@@ -145,6 +103,7 @@ fn within(e: Error, place: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use paddock_sdk::db::MigrationState;
     use crate::table;
     use paddock_sdk::state::MemoryStore;
 

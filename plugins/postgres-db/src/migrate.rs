@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, MigrationState, MigrationStatus};
+use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, run_migrations};
 use paddock_sdk::{Error, Result};
 
 use crate::Db;
@@ -31,11 +31,8 @@ pub const VERSION_TABLE: &str = "_paddock_migrations";
 /// The advisory lock key of `migrate` (`paddock_m` in ASCII).
 const LOCK_KEY: i64 = 0x7061_6464_6f63_6b6d;
 
-#[derive(Debug, Clone)]
-pub struct Applied {
-    pub name: String,
-    pub checksum: String,
-}
+/// One row of the version table.
+pub use paddock_sdk::db::AppliedMigration as Applied;
 
 /// The migrations recorded in the database, by version.
 pub fn applied(db: &mut Db) -> Result<BTreeMap<u64, Applied>> {
@@ -95,76 +92,20 @@ pub fn migrate(
             &[Some(&LOCK_KEY.to_string())],
         )?;
     }
-    let mut recorded = applied(db)?;
-    let changed = migrations.iter().find(|m| {
-        recorded
-            .get(&m.version)
-            .is_some_and(|a| a.checksum != m.checksum)
-    });
-    if let (false, Some(m)) = (opts.dry_run, changed) {
-        let a = &recorded[&m.version];
-        return Err(Error::conflict(format!(
-            "migration {} ('{}') was applied with checksum {} but its SQL now has checksum {}; \
-             applied migrations are never re-run: restore the file or add a new migration",
-            m.version, m.name, a.checksum, m.checksum
-        )));
-    }
-
-    let mut given: BTreeMap<u64, Migration> =
-        migrations.into_iter().map(|m| (m.version, m)).collect();
-    let versions: Vec<u64> = {
-        let mut v: Vec<u64> = recorded.keys().chain(given.keys()).copied().collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
     let mut table_ready = false;
-    let mut statuses = Vec::with_capacity(versions.len());
-    for version in versions {
-        let (name, state) = match (recorded.get(&version), given.remove(&version)) {
-            (Some(a), Some(m)) if a.checksum != m.checksum => {
-                (m.name, MigrationState::ChecksumMismatch)
-            }
-            (Some(a), _) => (a.name.clone(), MigrationState::Applied),
-            (None, Some(m)) if opts.target.is_some_and(|t| version > t) => {
-                (m.name, MigrationState::Skipped)
-            }
-            (None, Some(m)) if opts.dry_run => (m.name, MigrationState::Pending),
-            (None, Some(m)) => {
-                if !table_ready {
-                    db.simple(&format!(
-                        "CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
-                             version bigint PRIMARY KEY,
-                             name text NOT NULL,
-                             checksum text NOT NULL,
-                             applied_at timestamptz NOT NULL DEFAULT now()
-                         )"
-                    ))?;
-                    table_ready = true;
-                }
-                apply(db, &m)
-                    .map_err(|e| within(e, &format!("migration {} ('{}')", m.version, m.name)))?;
-                recorded.insert(
-                    version,
-                    Applied {
-                        name: m.name.clone(),
-                        checksum: m.checksum.clone(),
-                    },
-                );
-                (m.name, MigrationState::AppliedNow)
-            }
-            (None, None) => unreachable!("every version comes from one of the two"),
-        };
-        statuses.push(MigrationStatus {
-            version,
-            name,
-            state,
-        });
-    }
-    Ok(MigrateReport {
-        migrations: statuses,
-        current_version: recorded.keys().last().copied(),
-        dry_run: opts.dry_run,
+    run_migrations(applied(db)?, migrations, &opts, |m| {
+        if !table_ready {
+            db.simple(&format!(
+                "CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (
+                     version bigint PRIMARY KEY,
+                     name text NOT NULL,
+                     checksum text NOT NULL,
+                     applied_at timestamptz NOT NULL DEFAULT now()
+                 )"
+            ))?;
+            table_ready = true;
+        }
+        apply(db, m).map_err(|e| within(e, &format!("migration {} ('{}')", m.version, m.name)))
     })
 }
 

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, MigrationState, MigrationStatus};
+use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, run_migrations};
 use paddock_sdk::time::rfc3339;
 use paddock_sdk::{Error, Result};
 use rusqlite::fallible_iterator::FallibleIterator;
@@ -32,11 +32,8 @@ use crate::error::{Sql, within};
 /// The version table; `list-tables` leaves it out.
 pub const VERSION_TABLE: &str = "_paddock_migrations";
 
-#[derive(Debug, Clone)]
-pub struct Applied {
-    pub name: String,
-    pub checksum: String,
-}
+/// One row of the version table.
+pub use paddock_sdk::db::AppliedMigration as Applied;
 
 /// The migrations recorded in the database, by version.
 pub fn applied(conn: &Connection) -> Result<BTreeMap<u64, Applied>> {
@@ -94,70 +91,15 @@ pub fn migrate(
             i64::MAX
         )));
     }
-    let mut recorded = applied(conn)?;
-    let changed = migrations.iter().find(|m| {
-        recorded
-            .get(&m.version)
-            .is_some_and(|a| a.checksum != m.checksum)
-    });
-    if let (false, Some(m)) = (opts.dry_run, changed) {
-        let a = &recorded[&m.version];
-        return Err(Error::conflict(format!(
-            "migration {} ('{}') was applied with checksum {} but its SQL now has checksum {}; \
-             applied migrations are never re-run: restore the file or add a new migration",
-            m.version, m.name, a.checksum, m.checksum
-        )));
-    }
-
-    let mut given: BTreeMap<u64, Migration> =
-        migrations.into_iter().map(|m| (m.version, m)).collect();
-    let versions: Vec<u64> = {
-        let mut v: Vec<u64> = recorded.keys().chain(given.keys()).copied().collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
     let mut runner = None;
-    let mut statuses = Vec::with_capacity(versions.len());
-    for version in versions {
-        let (name, state) = match (recorded.get(&version), given.remove(&version)) {
-            (Some(a), Some(m)) if a.checksum != m.checksum => {
-                (m.name, MigrationState::ChecksumMismatch)
-            }
-            (Some(a), _) => (a.name.clone(), MigrationState::Applied),
-            (None, Some(m)) if opts.target.is_some_and(|t| version > t) => {
-                (m.name, MigrationState::Skipped)
-            }
-            (None, Some(m)) if opts.dry_run => (m.name, MigrationState::Pending),
-            (None, Some(m)) => {
-                let runner = match &mut runner {
-                    Some(r) => r,
-                    None => runner.insert(Runner::new(conn)?),
-                };
-                runner
-                    .apply(&m, now_ms)
-                    .map_err(|e| within(e, &format!("migration {} ('{}')", m.version, m.name)))?;
-                recorded.insert(
-                    version,
-                    Applied {
-                        name: m.name.clone(),
-                        checksum: m.checksum.clone(),
-                    },
-                );
-                (m.name, MigrationState::AppliedNow)
-            }
-            (None, None) => unreachable!("every version comes from one of the two"),
+    run_migrations(applied(conn)?, migrations, &opts, |m| {
+        let runner = match &mut runner {
+            Some(r) => r,
+            None => runner.insert(Runner::new(conn)?),
         };
-        statuses.push(MigrationStatus {
-            version,
-            name,
-            state,
-        });
-    }
-    Ok(MigrateReport {
-        migrations: statuses,
-        current_version: recorded.keys().last().copied(),
-        dry_run: opts.dry_run,
+        runner
+            .apply(m, now_ms)
+            .map_err(|e| within(e, &format!("migration {} ('{}')", m.version, m.name)))
     })
 }
 

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, MigrationState, MigrationStatus};
+use paddock_sdk::db::{MigrateOptions, MigrateReport, Migration, run_migrations};
 use paddock_sdk::{Error, Result};
 use serde_json::Value as Json;
 
@@ -47,10 +47,7 @@ fn truthy(j: &Json) -> bool {
     }
 }
 
-struct Applied {
-    name: String,
-    checksum: String,
-}
+use paddock_sdk::db::AppliedMigration as Applied;
 
 fn applied(t: &dyn Transport, c: &Config) -> Result<BTreeMap<u64, Applied>> {
     let present = api::run_query(
@@ -139,69 +136,20 @@ pub fn migrate(
             m.version, m.name
         )));
     }
-    let mut recorded = applied(t, c)?;
-    if !opts.dry_run
-        && let Some(m) = migrations.iter().find(|m| {
-            recorded
-                .get(&m.version)
-                .is_some_and(|a| a.checksum != m.checksum)
-        })
-    {
-        return Err(Error::conflict(format!(
-            "migration {} ('{}') was applied with checksum {} but its SQL now has checksum {}; \
-             applied migrations are never re-run: restore the file or add a new migration",
-            m.version, m.name, recorded[&m.version].checksum, m.checksum
-        )));
-    }
-    let mut given: BTreeMap<u64, Migration> =
-        migrations.into_iter().map(|m| (m.version, m)).collect();
-    let mut versions: Vec<u64> = recorded.keys().chain(given.keys()).copied().collect();
-    versions.sort_unstable();
-    versions.dedup();
     let mut table_ready = false;
-    let mut statuses = Vec::with_capacity(versions.len());
-    for version in versions {
-        let (name, state) = match (recorded.get(&version), given.remove(&version)) {
-            (Some(a), Some(m)) if a.checksum != m.checksum => {
-                (m.name, MigrationState::ChecksumMismatch)
-            }
-            (Some(a), _) => (a.name.clone(), MigrationState::Applied),
-            (None, Some(m)) if opts.target.is_some_and(|t| version > t) => {
-                (m.name, MigrationState::Skipped)
-            }
-            (None, Some(m)) if opts.dry_run => (m.name, MigrationState::Pending),
-            (None, Some(m)) => {
-                if !table_ready {
-                    api::run_query(t, c, &create_table_sql(), &[], false)?;
-                    table_ready = true;
-                }
-                api::run_query(t, c, &apply_sql(&m), &[], false).map_err(|e| {
-                    within(
-                        e,
-                        &format!("migration {} ('{}') was not applied", m.version, m.name),
-                    )
-                })?;
-                recorded.insert(
-                    version,
-                    Applied {
-                        name: m.name.clone(),
-                        checksum: m.checksum.clone(),
-                    },
-                );
-                (m.name, MigrationState::AppliedNow)
-            }
-            (None, None) => unreachable!("every version comes from one of the two"),
-        };
-        statuses.push(MigrationStatus {
-            version,
-            name,
-            state,
-        });
-    }
-    Ok(MigrateReport {
-        migrations: statuses,
-        current_version: recorded.keys().last().copied(),
-        dry_run: opts.dry_run,
+    run_migrations(applied(t, c)?, migrations, &opts, |m| {
+        if !table_ready {
+            api::run_query(t, c, &create_table_sql(), &[], false)?;
+            table_ready = true;
+        }
+        api::run_query(t, c, &apply_sql(m), &[], false)
+            .map(drop)
+            .map_err(|e| {
+                within(
+                    e,
+                    &format!("migration {} ('{}') was not applied", m.version, m.name),
+                )
+            })
     })
 }
 

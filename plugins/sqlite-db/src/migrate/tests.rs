@@ -1,6 +1,7 @@
 use super::*;
 use crate::tables;
 use crate::testing::{db, reopen};
+use paddock_sdk::db::MigrationState;
 
 fn m(version: u64, name: &str, sql: &str) -> Migration {
     Migration {
