@@ -103,8 +103,8 @@ fn within(e: Error, place: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paddock_sdk::db::MigrationState;
     use crate::table;
+    use paddock_sdk::db::MigrationState;
     use paddock_sdk::state::MemoryStore;
 
     fn m(version: u64, name: &str, sql: &str) -> Migration {

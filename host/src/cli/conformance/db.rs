@@ -305,6 +305,22 @@ async fn overwrite(h: &Harness, t: &str) -> Result<(), Failure> {
     )
 }
 
+/// The rows of `table`, counted by the database.
+async fn count(h: &Harness, table: &str) -> Result<i64, Failure> {
+    let rs = h
+        .ok(
+            "query",
+            json!({"sql": format!("SELECT COUNT(*) FROM {table}")}),
+        )
+        .await?;
+    rs["rows"][0][0]["integer"].as_i64().ok_or_else(|| {
+        Failure::new(
+            format!("COUNT(*) of {table} answered {}", rs["rows"]),
+            "COUNT(*) comes back as one integer",
+        )
+    })
+}
+
 fn write_migration(dir: &std::path::Path, file: &str, sql: &str) -> Result<(), Failure> {
     std::fs::write(dir.join(file), sql)
         .map_err(|e| Failure::new(format!("writing {file}: {e}"), "check the temp folder"))
@@ -377,15 +393,10 @@ async fn migrate(h: &Harness, t: &str, m: &std::path::Path) -> Result<(), Failur
         || format!("re-run answered {r}"),
         "re-running applies nothing",
     )?;
-    let rs = h
-        .ok(
-            "query",
-            json!({"sql": format!("SELECT COUNT(*) FROM {t}_m")}),
-        )
-        .await?;
+    let rows = count(h, &format!("{t}_m")).await?;
     expect(
-        rs["rows"][0][0]["integer"] == 2,
-        || format!("{t}_m holds {}", rs["rows"]),
+        rows == 2,
+        || format!("{t}_m holds {rows} rows"),
         "each migration ran exactly once",
     )
 }
@@ -408,15 +419,10 @@ async fn migrate_failure(h: &Harness, t: &str, m: &std::path::Path) -> Result<()
         ));
     }
     removed.map_err(|e| Failure::new(e.to_string(), "temp folder"))?;
-    let rs = h
-        .ok(
-            "query",
-            json!({"sql": format!("SELECT COUNT(*) FROM {t}_m")}),
-        )
-        .await?;
+    let rows = count(h, &format!("{t}_m")).await?;
     expect(
-        rs["rows"][0][0]["integer"] == 2,
-        || format!("after the failed migration {t}_m holds {}", rs["rows"]),
+        rows == 2,
+        || format!("after the failed migration {t}_m holds {rows} rows"),
         "each migration runs in its own transaction: a failure rolls all of it back",
     )
 }
