@@ -40,4 +40,5 @@ pub fn value_type_of(type_name: &str) -> ValueType {
     }
 }
 
+pub use crate::columns::{column_index, column_indexes, write_columns};
 pub use crate::migrations::{AppliedMigration, run_migrations};

@@ -23,6 +23,7 @@
 
 #[doc(hidden)]
 pub mod bindings;
+mod columns;
 mod cursor;
 
 pub mod db;

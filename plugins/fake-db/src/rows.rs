@@ -104,27 +104,13 @@ fn write_in(
     now_ms: u64,
 ) -> Result<u64> {
     let mut def = table::load(store, table)?;
-    let idx = def.col_indexes(&columns)?;
-    if idx.is_empty() {
-        return Err(Error::invalid_input(
-            "columns must name the columns of the values in each row",
-        ));
-    }
-    let key_idx = match mode {
-        WriteMode::Upsert if key_columns.is_empty() => {
-            return Err(Error::invalid_input(
-                "upsert needs key-columns: the columns that identify a row",
-            ));
-        }
-        WriteMode::Upsert => def.col_indexes(&key_columns)?,
-        _ => Vec::new(),
-    };
-    if let Some(k) = key_idx.iter().find(|k| !idx.contains(k)) {
-        return Err(Error::invalid_input(format!(
-            "key column '{}' must be among the columns written",
-            def.columns[*k].name
-        )));
-    }
+    let (idx, key_idx) = paddock_sdk::db::write_columns(
+        &def.name,
+        &def.column_names(),
+        &columns,
+        mode,
+        &key_columns,
+    )?;
     if let WriteMode::Overwrite = mode {
         table::clear(store, &def);
     }

@@ -151,31 +151,18 @@ impl TableDef {
         }
     }
 
+    /// The table's column names, in order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
     pub fn col_index(&self, name: &str) -> Result<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let names: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
-                Error::invalid_input(format!(
-                    "table '{}' has no column '{name}' (its columns: {})",
-                    self.name,
-                    names.join(", ")
-                ))
-            })
+        paddock_sdk::db::column_index(&self.name, &self.column_names(), name)
     }
 
     /// Distinct column indexes of `names`, in the order given.
     pub fn col_indexes(&self, names: &[String]) -> Result<Vec<usize>> {
-        let mut out: Vec<usize> = Vec::with_capacity(names.len());
-        for n in names {
-            let i = self.col_index(n)?;
-            if out.contains(&i) {
-                return Err(Error::invalid_input(format!("column '{n}' is named twice")));
-            }
-            out.push(i);
-        }
-        Ok(out)
+        paddock_sdk::db::column_indexes(&self.name, &self.column_names(), names)
     }
 
     pub fn pk(&self) -> Vec<usize> {

@@ -123,36 +123,14 @@ pub fn list(db: &mut Db) -> Result<Vec<Table>> {
 }
 
 impl Table {
-    pub fn col_index(&self, name: &str) -> Result<usize> {
-        self.columns
-            .iter()
-            .position(|c| c.name == name)
-            .or_else(|| {
-                self.columns
-                    .iter()
-                    .position(|c| c.name.eq_ignore_ascii_case(name))
-            })
-            .ok_or_else(|| {
-                let names: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
-                Error::invalid_input(format!(
-                    "table '{}' has no column '{name}' (its columns: {})",
-                    self.name,
-                    names.join(", ")
-                ))
-            })
+    /// The table's column names, in order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
     }
 
     /// Distinct column indexes of `names`, in the order given.
     pub fn col_indexes(&self, names: &[String]) -> Result<Vec<usize>> {
-        let mut out: Vec<usize> = Vec::with_capacity(names.len());
-        for n in names {
-            let i = self.col_index(n)?;
-            if out.contains(&i) {
-                return Err(Error::invalid_input(format!("column '{n}' is named twice")));
-            }
-            out.push(i);
-        }
-        Ok(out)
+        paddock_sdk::db::column_indexes(&self.name, &self.column_names(), names)
     }
 
     /// The primary key's column indexes, in key order.

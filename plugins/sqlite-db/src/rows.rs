@@ -181,27 +181,8 @@ fn write_in(
     key_columns: Vec<String>,
 ) -> Result<u64> {
     let t = tables::load(conn, table)?;
-    let idx = t.col_indexes(&columns)?;
-    if idx.is_empty() {
-        return Err(Error::invalid_input(
-            "columns must name the columns of the values in each row",
-        ));
-    }
-    let key_idx = match mode {
-        WriteMode::Upsert if key_columns.is_empty() => {
-            return Err(Error::invalid_input(
-                "upsert needs key-columns: the columns that identify a row",
-            ));
-        }
-        WriteMode::Upsert => t.col_indexes(&key_columns)?,
-        _ => Vec::new(),
-    };
-    if let Some(k) = key_idx.iter().find(|k| !idx.contains(k)) {
-        return Err(Error::invalid_input(format!(
-            "key column '{}' must be among the columns written",
-            t.columns[*k].name
-        )));
-    }
+    let (idx, key_idx) =
+        paddock_sdk::db::write_columns(&t.name, &t.column_names(), &columns, mode, &key_columns)?;
     let name = quote(&t.name);
     if let WriteMode::Overwrite = mode {
         conn.execute(&format!("DELETE FROM {name}"), []).sql()?;
